@@ -1,0 +1,133 @@
+"""Read-side queries behind `status`, `history`, `show` and `runs`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.errors import NotFoundError
+from archive.models import Capture, Content, CrawlRun, Page, Site, Version
+from archive.urls import canonical_url
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    name: str
+    title: str
+    pages: int
+    gone: int
+    versions: int
+    captures: int
+    extraction_failed: int
+    last_run: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "pages": self.pages,
+            "gone": self.gone,
+            "versions": self.versions,
+            "captures": self.captures,
+            "extraction_failed_pages": self.extraction_failed,
+            "last_run": self.last_run,
+        }
+
+
+def run_dict(run: CrawlRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "trigger": run.trigger,
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "stats": run.stats,
+        "error": run.error,
+    }
+
+
+def _count_by_site(session: Session, stmt: Any) -> dict[int, int]:
+    return {site_id: n for site_id, n in session.execute(stmt)}
+
+
+def site_status(session: Session) -> list[SiteStatus]:
+    pages = _count_by_site(session, select(Page.site_id, func.count()).group_by(Page.site_id))
+    gone = _count_by_site(
+        session, select(Page.site_id, func.count()).where(Page.gone_at.is_not(None)).group_by(Page.site_id)
+    )
+    versions = _count_by_site(
+        session, select(Page.site_id, func.count()).join(Version, Version.page_id == Page.id).group_by(Page.site_id)
+    )
+    captures = _count_by_site(
+        session, select(Page.site_id, func.count()).join(Capture, Capture.page_id == Page.id).group_by(Page.site_id)
+    )
+    # Pages whose latest capture failed extraction: the ones a profile needs fixing for.
+    last_capture = (
+        select(Capture.page_id, func.max(Capture.id).label("cid")).group_by(Capture.page_id).subquery()
+    )
+    failed = _count_by_site(
+        session,
+        select(Page.site_id, func.count())
+        .join(last_capture, last_capture.c.page_id == Page.id)
+        .join(Capture, Capture.id == last_capture.c.cid)
+        .where(Capture.outcome == "extraction_failed")
+        .group_by(Page.site_id),
+    )
+    out: list[SiteStatus] = []
+    for site in session.execute(select(Site).order_by(Site.name)).scalars():
+        run = session.execute(
+            select(CrawlRun).where(CrawlRun.site_id == site.id).order_by(CrawlRun.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        out.append(
+            SiteStatus(
+                site.name,
+                site.title,
+                pages.get(site.id, 0),
+                gone.get(site.id, 0),
+                versions.get(site.id, 0),
+                captures.get(site.id, 0),
+                failed.get(site.id, 0),
+                run_dict(run) if run else None,
+            )
+        )
+    return out
+
+
+def find_page(session: Session, url: str) -> Page:
+    for candidate in (url, canonical_url(url)):
+        page = session.execute(select(Page).where(Page.url == candidate)).scalar_one_or_none()
+        if page is not None:
+            return page
+    raise NotFoundError(f"no page {url!r} in the archive; `speech-archive status` lists what is archived")
+
+
+def page_history(session: Session, url: str) -> tuple[Page, list[Version]]:
+    page = find_page(session, url)
+    versions = list(
+        session.execute(select(Version).where(Version.page_id == page.id).order_by(Version.number)).scalars()
+    )
+    return page, versions
+
+
+def version_text(session: Session, url: str, number: int | None = None) -> tuple[Version, str]:
+    page, versions = page_history(session, url)
+    if not versions:
+        raise NotFoundError(f"page {page.url} has captures but no stored version yet")
+    if number is None:
+        version = versions[-1]
+    else:
+        matches = [v for v in versions if v.number == number]
+        if not matches:
+            raise NotFoundError(f"page {page.url} has versions 1..{versions[-1].number}, not {number}")
+        version = matches[0]
+    text = session.execute(select(Content.text).where(Content.hash == version.content_hash)).scalar_one()
+    return version, text
+
+
+def list_runs(session: Session, site: str | None = None, limit: int = 20) -> list[tuple[str, CrawlRun]]:
+    stmt = select(Site.name, CrawlRun).join(Site, Site.id == CrawlRun.site_id).order_by(CrawlRun.id.desc()).limit(limit)
+    if site:
+        stmt = stmt.where(Site.name == site)
+    return [(name, run) for name, run in session.execute(stmt)]

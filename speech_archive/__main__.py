@@ -1,0 +1,3 @@
+from speech_archive.cli import main
+
+main()

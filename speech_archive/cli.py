@@ -1,0 +1,129 @@
+"""The `speech-archive` command: one group, shared options, domain errors at the edge."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from archive.config import Config
+from archive.db import Archive
+from archive.errors import CrawlError, UsageError
+from archive.queries import page_history, site_status, version_text
+from speech_archive import __version__, replica_cmd
+from speech_archive.console import (
+    ErrorReportingGroup,
+    config_option,
+    err_console,
+    get_config,
+    out_console,
+    setup_logging,
+)
+
+
+@click.group(cls=ErrorReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv includes Scrapy's).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.version_option(__version__, prog_name="speech-archive")
+def main(verbose: int, quiet: bool) -> None:
+    """Archive Chinese speech-template sites: crawl, clean, dedup, version, export."""
+    setup_logging(verbose, quiet)
+
+
+def open_archive(config: Config) -> Archive:
+    return Archive(config.archive.database_url)
+
+
+@main.command()
+@click.argument("sites", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="Crawl every enabled site in the config.")
+@config_option
+def crawl(sites: tuple[str, ...], all_sites: bool, config_path: Path | None) -> None:
+    """Crawl SITES now (or --all) and archive what changed."""
+    from crawler.run import run_crawl  # Scrapy is imported only by commands that crawl
+
+    config = get_config(config_path)
+    if all_sites and sites:
+        raise UsageError("give site names or --all, not both")
+    if not all_sites and not sites:
+        raise UsageError("name at least one site to crawl, or pass --all; `speech-archive status` lists them")
+    chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(name) for name in sites]
+    if not chosen:
+        raise UsageError(f"no enabled sites in {config.source}; add a [[sites]] entry")
+    report = run_crawl(config, chosen)
+    table = report.table()
+    table.title = "crawl summary"
+    out_console.print(table)
+    for r in report.sites.values():
+        if r.error:
+            err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False)
+    if all(r.status == "failed" for r in report.sites.values()):
+        raise CrawlError("every site failed; see the per-site errors above (is the network up?)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object keyed by site name.")
+@config_option
+def status(as_json: bool, config_path: Path | None) -> None:
+    """Per site: pages, versions, captures, last crawl and its outcome."""
+    config = get_config(config_path)
+    with open_archive(config) as archive, archive.session() as session:
+        rows = {s.name: s.as_dict() for s in site_status(session)}
+    for site in config.sites:
+        rows.setdefault(
+            site.name,
+            {"title": site.title, "pages": 0, "gone": 0, "versions": 0, "captures": 0,
+             "extraction_failed_pages": 0, "last_run": None},
+        )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"archive: {config.archive.database_url}")
+    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", "last crawl", "outcome"):
+        table.add_column(col, justify="left" if col in ("site", "last crawl", "outcome") else "right")
+    for name, row in sorted(rows.items()):
+        run = row["last_run"]
+        table.add_row(
+            name, str(row["pages"]), str(row["gone"]), str(row["versions"]), str(row["captures"]),
+            str(row["extraction_failed_pages"]),
+            run["started_at"][:19].replace("T", " ") if run else "never",
+            run["status"] if run else "-",
+        )
+    out_console.print(table)
+
+
+@main.command()
+@click.argument("url")
+@config_option
+def history(url: str, config_path: Path | None) -> None:
+    """Every stored version of the page at URL."""
+    config = get_config(config_path)
+    with open_archive(config) as archive, archive.session() as session:
+        page, versions = page_history(session, url)
+        table = Table(title=page.url)
+        for col in ("version", "time (UTC)", "content hash", "chars", "change", "partial", "title"):
+            table.add_column(col)
+        for v in versions:
+            table.add_row(
+                str(v.number), v.created_at.strftime("%Y-%m-%d %H:%M:%S"), v.content_hash[:16],
+                str(v.char_count), v.change, "yes" if v.partial else "", v.title or "",
+            )
+    out_console.print(table)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--version", "number", type=click.IntRange(min=1), help="Version number (default: latest).")
+@config_option
+def show(url: str, number: int | None, config_path: Path | None) -> None:
+    """Print the cleaned text of the page at URL."""
+    config = get_config(config_path)
+    with open_archive(config) as archive, archive.session() as session:
+        _version, text = version_text(session, url, number)
+    sys.stdout.write(text + "\n")
+
+
+main.add_command(replica_cmd.replica)

@@ -1,0 +1,98 @@
+"""The command line's edge: logging set-up, config loading, error reporting.
+
+Only this layer configures logging handlers and reads the environment; the
+packages below receive a validated Config and log through their own loggers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.text import Text
+
+from archive.config import DEFAULT_CONFIG_PATH, Config, load_config
+from archive.errors import SpeechArchiveError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ENV_CONFIG = "SPEECH_ARCHIVE_CONFIG"
+
+err_console = Console(stderr=True)
+# Off a terminal rich would assume 80 columns and truncate the summary tables.
+out_console = Console() if Console().is_terminal else Console(width=160)
+
+_LIBRARY_LOGGERS = ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "alembic", "py.warnings", "asyncio")
+
+
+class _LibraryFilter(logging.Filter):
+    """Keep libraries' records at WARNING and above unless -vv; Scrapy resets its loggers' levels."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.verbose > 1 or record.levelno >= logging.WARNING:
+            return True
+        return not record.name.startswith(_LIBRARY_LOGGERS)
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """Rich lines on a terminal, one structured line per record elsewhere."""
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO
+    root = logging.getLogger()
+    root.handlers.clear()
+    if err_console.is_terminal:
+        handler: logging.Handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
+    handler.addFilter(_LibraryFilter(verbose))
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+
+
+def resolve_config_path(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    env = os.environ.get(ENV_CONFIG)
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def config_option(func: F) -> F:
+    """--config on every command (falls back to $SPEECH_ARCHIVE_CONFIG, then ./config.toml)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=f"Config file (default: ${ENV_CONFIG}, else ./config.toml).",
+    )(func)
+
+
+def get_config(config_path: Path | None) -> Config:
+    return load_config(resolve_config_path(config_path))
+
+
+class ErrorReportingGroup(click.Group):
+    """Turns domain errors into one line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SpeechArchiveError as exc:
+            err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            sys.exit(130)

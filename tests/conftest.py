@@ -1,0 +1,73 @@
+"""Shared fixtures: a real replica server, real config files, the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replica import ReplicaServer
+from speech_archive.replica_cmd import replica_config
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def replica() -> Iterator[ReplicaServer]:
+    """Five replica sites, 12 articles each, 5 per list page (three list pages a site)."""
+    with ReplicaServer(articles_per_site=12, per_page=5, seed=7) as server:
+        yield server
+
+
+def write_config(path: Path, server: ReplicaServer, db: Path, sites: list[str] | None = None, **crawl: Any) -> Path:
+    """A config whose sites are the replica's, crawled without delay, cleaning in one worker."""
+    import tomli_w
+
+    specs = [server.site_spec(name) for name in (sites or server.site_names())]
+    doc = replica_config(specs, f"sqlite:///{db}")
+    doc["crawl"].update({"autothrottle": False, "clean_workers": 1, **crawl})
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def archive_paths(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "config.toml", tmp_path / "archive.sqlite3"
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run the real `speech-archive` command in a fresh process (Scrapy's reactor is per process)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("SPEECH_ARCHIVE_CONFIG", None) if env is None or "SPEECH_ARCHIVE_CONFIG" not in env else None
+    return subprocess.run(
+        [sys.executable, "-m", "speech_archive", *args],
+        cwd=cwd or REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def crawl_ok(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = cli("crawl", "--config", str(config), *(args or ("--all",)))
+    assert result.returncode == 0, f"crawl failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the archive with plain sqlite3: the tests check the file, not our ORM."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def scalar(db: Path, sql: str, *params: Any) -> Any:
+    return query(db, sql, *params)[0][0]

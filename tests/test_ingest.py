@@ -1,0 +1,83 @@
+"""The archive's versioning rules on a real SQLite file, without a crawl."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from archive.clean import Extraction
+from archive.db import Archive
+from archive.ingest import Fetched, ingest
+from archive.models import Capture, Content, Page, Site, Version
+from archive.normalize import content_hash
+
+TEXT_A = "同志们:\n今天我们召开全区经济工作会议,主要任务是总结去年工作,部署今年任务。\n一要抓项目建设,二要抓改革创新。"
+TEXT_B = TEXT_A.replace("二要抓改革创新", "二要抓改革创新,三要抓民生实事")
+
+
+@pytest.fixture
+def archive(tmp_path: Path):
+    with Archive(f"sqlite:///{tmp_path / 'a.sqlite3'}") as arch:
+        with arch.session() as s:
+            s.add_all([Site(name="one", base_url="http://127.0.0.1:1"), Site(name="two", base_url="http://127.0.0.1:2")])
+        yield arch
+
+
+def put(archive: Archive, site: str, url: str, text: str | None, status: int = 200) -> str:
+    ext = Extraction("ok", text=text, char_count=len(text), title="区委书记在全区经济工作会议上的讲话") if text else None
+    fetched = Fetched(site=site, url=url, fetched_at=dt.datetime.now(dt.UTC), status=status, body=b"<html>raw</html>")
+    with archive.session() as s:
+        site_row = s.execute(select(Site).where(Site.name == site)).scalar_one()
+        return ingest(s, site_row, fetched, ext, content_hash(text) if text else None).outcome
+
+
+def count(archive: Archive, model: type) -> int:
+    with archive.session() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_edit_and_revert_make_three_versions_with_text_a_stored_once(archive: Archive) -> None:
+    outcomes = [put(archive, "one", "http://127.0.0.1:1/a.html", t) for t in (TEXT_A, TEXT_A, TEXT_B, TEXT_A)]
+    assert outcomes == ["new_version", "unchanged", "new_version", "new_version"]
+    with archive.session() as s:
+        hashes = s.execute(select(Version.content_hash).order_by(Version.number)).scalars().all()
+    assert hashes == [content_hash(TEXT_A), content_hash(TEXT_B), content_hash(TEXT_A)]
+    assert count(archive, Content) == 2
+    assert count(archive, Capture) == 4
+
+
+def test_same_text_on_two_sites_is_one_content_row(archive: Archive) -> None:
+    put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A)
+    put(archive, "two", "http://127.0.0.1:2/x.html", TEXT_A)
+    assert count(archive, Page) == 2
+    assert count(archive, Version) == 2
+    assert count(archive, Content) == 1
+
+
+def test_a_text_that_shrinks_by_half_is_a_failed_extraction_not_a_version(archive: Archive) -> None:
+    put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A * 3)
+    assert put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A) == "extraction_failed"
+    assert count(archive, Version) == 1
+
+
+def test_two_404_in_a_row_mark_the_page_gone_and_keep_its_versions(archive: Archive) -> None:
+    url = "http://127.0.0.1:1/a.html"
+    put(archive, "one", url, TEXT_A)
+    put(archive, "one", url, None, status=404)
+    with archive.session() as s:
+        assert s.execute(select(Page.gone_at)).scalar_one() is None
+    put(archive, "one", url, None, status=404)
+    with archive.session() as s:
+        assert s.execute(select(Page.gone_at)).scalar_one() is not None
+    assert count(archive, Version) == 1
+
+
+def test_raw_pages_are_stored_once_per_hash(archive: Archive) -> None:
+    from archive.models import RawPage
+
+    put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A)
+    put(archive, "one", "http://127.0.0.1:1/b.html", TEXT_B)
+    assert count(archive, RawPage) == 1
