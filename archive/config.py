@@ -83,6 +83,16 @@ class CrawlSettings(_Model):
     max_page_bytes: int = Field(10_000_000, ge=10_000)
     clean_workers: int | None = Field(None, ge=0, le=64)
     """Processes that clean pages beside the crawl; None = one per core, 0 = clean in-line."""
+    retry_backoff: float = Field(2.0, ge=0, le=600)
+    """Seconds before the first retry; doubled for each further retry."""
+    max_retry_after: float = Field(300.0, ge=0, le=86400)
+    """Longest Retry-After (429/503) honoured; a longer one gives the page up for this run."""
+    stop_after_known_pages: int = Field(2, ge=1)
+    """Incremental crawls stop walking a site's list after this many pages holding only known articles."""
+    recheck_min_seconds: int = Field(86400, ge=1)
+    """A known page is re-checked this long after it last changed (or was first seen)."""
+    recheck_max_seconds: int = Field(60 * 86400, ge=1)
+    """The re-check interval of an unchanged page doubles up to this cap."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
@@ -134,6 +144,8 @@ class SiteConfig(_Model):
     profile: str | None = None
     """Name of a cleaning profile; default: the site name if such a profile exists."""
     obey_robots: bool | None = None
+    host_aliases: list[str] = []
+    """Other host names of the site (mobile hosts, old domains), mapped to base_url's host."""
     enabled: bool = True
 
     @field_validator("name")

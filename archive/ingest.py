@@ -48,6 +48,19 @@ class Fetched:
 
 
 @dataclass(frozen=True)
+class RecheckPolicy:
+    """When a known page is fetched again: unchanged pages back off, changed pages reset."""
+
+    min_seconds: int = 86400
+    max_seconds: int = 60 * 86400
+
+    def next_interval(self, previous: int | None, outcome: str) -> int:
+        if outcome in ("unchanged", "not_modified"):
+            return min(max(previous or self.min_seconds, self.min_seconds) * 2, self.max_seconds)
+        return self.min_seconds
+
+
+@dataclass(frozen=True)
 class Ingested:
     outcome: str
     page_id: int
@@ -126,6 +139,7 @@ def ingest(
     digest: str | None,
     *,
     keep_raw: bool = True,
+    policy: RecheckPolicy | None = None,
 ) -> Ingested:
     """Record one capture (and its version and content when the text changed)."""
     now = fetched.fetched_at
@@ -156,6 +170,12 @@ def ingest(
     if fetched.status is not None and 200 <= fetched.status < 300 and outcome != "blocked":
         page.etag = _header(fetched.headers, "etag")
         page.last_modified = _header(fetched.headers, "last-modified")
+    policy = policy or RecheckPolicy()
+    if page.gone_at is not None:
+        page.next_check_at = None
+    else:
+        page.check_interval = policy.next_interval(page.check_interval, outcome)
+        page.next_check_at = now + dt.timedelta(seconds=page.check_interval)
     if reason and outcome != "unchanged":
         log.warning("%s %s: %s", outcome, fetched.url, reason)
     return Ingested(outcome, page.id, number if outcome == "new_version" else None, reason, created)
@@ -176,6 +196,8 @@ def _decide(
             page.gone_at = fetched.fetched_at
             log.info("page gone after %d answers of %d: %s", page.missing_count, status, page.url)
         return "fetch_error", f"HTTP {status}", None
+    if status == 403:
+        return "blocked", "HTTP 403: the site refused the crawler", None
     if not 200 <= status < 300:
         return "fetch_error", fetched.error or f"HTTP {status}", None
     page.missing_count = 0

@@ -131,3 +131,19 @@ def list_runs(session: Session, site: str | None = None, limit: int = 20) -> lis
     if site:
         stmt = stmt.where(Site.name == site)
     return [(name, run) for name, run in session.execute(stmt)]
+
+
+def crawl_plan_rows(
+    session: Session, site_name: str, now: Any
+) -> tuple[set[str], list[tuple[str, str | None, str | None]]]:
+    """Known page URLs of a site, and the (url, etag, last_modified) of those due for a re-check."""
+    site_id = session.execute(select(Site.id).where(Site.name == site_name)).scalar_one_or_none()
+    if site_id is None:
+        return set(), []
+    known = set(session.execute(select(Page.url).where(Page.site_id == site_id)).scalars())
+    due = session.execute(
+        select(Page.url, Page.etag, Page.last_modified)
+        .where(Page.site_id == site_id, Page.gone_at.is_(None), Page.next_check_at <= now)
+        .order_by(Page.next_check_at)
+    ).all()
+    return known, [(u, e, m) for u, e, m in due]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import signals
@@ -15,7 +15,7 @@ from scrapy.spiders import Spider
 
 from archive.config import Config
 from archive.db import Archive
-from archive.ingest import Fetched, ingest
+from archive.ingest import Fetched, RecheckPolicy, ingest
 from archive.models import Site
 from archive.runs import finish_run, start_run
 from crawler.cleaning import Cleaner
@@ -36,6 +36,7 @@ class CrawlRuntime:
     report: CrawlReport
     sites: dict[str, Site]
     trigger: str = "manual"
+    policy: RecheckPolicy = field(default_factory=RecheckPolicy)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlRuntime:
         # Scrapy deep-copies its settings; the runtime holds a pool and a DB engine, shared by reference.
@@ -82,7 +83,13 @@ class ArchivePipeline:
         fetched = dataclasses.replace(item, run_id=self.run_id)
         with rt.archive.session() as session:
             result = ingest(
-                session, rt.sites[site_cfg.name], fetched, extraction, digest, keep_raw=rt.config.archive.keep_raw
+                session,
+                rt.sites[site_cfg.name],
+                fetched,
+                extraction,
+                digest,
+                keep_raw=rt.config.archive.keep_raw,
+                policy=rt.policy,
             )
         report = rt.report.sites[site_cfg.name]
         report.outcomes[result.outcome] += 1
@@ -96,6 +103,10 @@ class ArchivePipeline:
         state = getattr(spider, "state_out", {})
         report.list_ok = state.get("list_ok", 0)
         report.list_errors = list(state.get("list_errors", []))
+        stats = self.crawler.stats
+        if stats is not None:
+            report.requests = int(stats.get_value("downloader/request_count", 0) or 0)
+            report.bytes_received = int(stats.get_value("downloader/response_bytes", 0) or 0)
         if reason == "finished" and report.list_ok == 0 and report.list_errors:
             status, error = "failed", f"no list page could be fetched: {report.list_errors[0]}"
         elif reason == "finished":

@@ -35,6 +35,8 @@ class SiteReport:
     run_id: int | None = None
     list_ok: int = 0
     list_errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    bytes_received: int = 0
 
     @property
     def pages(self) -> int:
@@ -60,6 +62,9 @@ class SiteReport:
             "errors": self.errors,
             "errors_by_kind": {o: self.outcomes[o] for o in ERROR_OUTCOMES if self.outcomes[o]},
             "bytes": self.bytes,
+            "requests": self.requests,
+            "bytes_received": self.bytes_received,
+            "seconds": round((self.finished or time.monotonic()) - self.started, 3),
             "list_pages": self.list_ok,
             "list_errors": len(self.list_errors),
         }

@@ -6,6 +6,7 @@ process; the daemon starts a child process per crawl.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -14,12 +15,14 @@ from scrapy.crawler import CrawlerProcess
 
 from archive.config import Config, SiteConfig
 from archive.db import Archive
+from archive.ingest import RecheckPolicy
+from archive.queries import crawl_plan_rows
 from archive.runs import close_dead_runs, sync_sites
 from crawler.cleaning import Cleaner
 from crawler.pipeline import RUNTIME_KEY, CrawlRuntime
 from crawler.report import CrawlReport, ProgressDisplay
 from crawler.settings import scrapy_settings, site_settings
-from crawler.spider import SiteSpider
+from crawler.spider import CrawlPlan, DuePage, SiteSpider
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,23 @@ def spider_class(config: Config, site: SiteConfig) -> type[SiteSpider]:
     return type(f"SiteSpider_{site.name}", (SiteSpider,), {"custom_settings": overrides})
 
 
+def plan_for(archive: Archive, config: Config, site: SiteConfig, *, full: bool, now: dt.datetime) -> CrawlPlan:
+    with archive.session() as session:
+        known, due = crawl_plan_rows(session, site.name, now)
+    return CrawlPlan(
+        known=known,
+        due=[DuePage(u, e, m) for u, e, m in due],
+        full=full,
+        stop_after_known_pages=config.crawl.stop_after_known_pages,
+    )
+
+
 def run_crawl(
     config: Config,
     sites: list[SiteConfig],
     *,
     trigger: str = "manual",
+    full: bool = False,
     console: Console | None = None,
     extra_settings: dict[str, Any] | None = None,
 ) -> CrawlReport:
@@ -48,13 +63,16 @@ def run_crawl(
             log.warning("marked %d run(s) left by dead crawl processes as interrupted", closed)
         rows = sync_sites(session, sites)
         session.expunge_all()
+    now = dt.datetime.now(dt.UTC)
+    plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
     report = CrawlReport([s.name for s in sites])
     cleaner = Cleaner(config.profiles, config.crawl.clean_workers)
-    runtime = CrawlRuntime(config, archive, cleaner, report, {s.name: rows[s.name] for s in sites}, trigger)
+    policy = RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds)
+    runtime = CrawlRuntime(config, archive, cleaner, report, {s.name: rows[s.name] for s in sites}, trigger, policy)
     settings = {**scrapy_settings(config), RUNTIME_KEY: runtime, **(extra_settings or {})}
     process = CrawlerProcess(settings)
     for site in sites:
-        process.crawl(spider_class(config, site), site=site)
+        process.crawl(spider_class(config, site), site=site, plan=plans[site.name])
     try:
         with ProgressDisplay(report, console or Console(stderr=True)):
             process.start()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from archive.config import Config, SiteConfig
+
+log = logging.getLogger(__name__)
 
 
 def scrapy_settings(config: Config) -> dict[str, Any]:
@@ -34,6 +37,12 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "LOG_ENABLED": True,
         "LOG_LEVEL": "WARNING" if crawl.log_level == "INFO" else crawl.log_level,
         "ITEM_PIPELINES": {"crawler.pipeline.ArchivePipeline": 300},
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.retry.BackoffRetryMiddleware": 550,
+        },
+        "SPEECH_ARCHIVE_RETRY_BACKOFF": crawl.retry_backoff,
+        "SPEECH_ARCHIVE_MAX_RETRY_AFTER": crawl.max_retry_after,
         "CONCURRENT_ITEMS": 32,
     }
 
@@ -43,4 +52,6 @@ def site_settings(config: Config, site: SiteConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if site.obey_robots is not None and site.obey_robots != config.crawl.obey_robots:
         out["ROBOTSTXT_OBEY"] = site.obey_robots
+        if not site.obey_robots:
+            log.warning("site %s: robots.txt is NOT obeyed (sites.obey_robots = false in the config)", site.name)
     return out

@@ -12,7 +12,7 @@ from rich.table import Table
 from archive.config import Config
 from archive.db import Archive
 from archive.errors import CrawlError, UsageError
-from archive.queries import page_history, site_status, version_text
+from archive.queries import list_runs, page_history, run_dict, site_status, version_text
 from speech_archive import __version__, replica_cmd
 from speech_archive.console import (
     ErrorReportingGroup,
@@ -40,8 +40,9 @@ def open_archive(config: Config) -> Archive:
 @main.command()
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every enabled site in the config.")
+@click.option("--full", is_flag=True, help="Walk every list page and re-fetch every known article.")
 @config_option
-def crawl(sites: tuple[str, ...], all_sites: bool, config_path: Path | None) -> None:
+def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path | None) -> None:
     """Crawl SITES now (or --all) and archive what changed."""
     from crawler.run import run_crawl  # Scrapy is imported only by commands that crawl
 
@@ -53,7 +54,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, config_path: Path | None) -> 
     chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(name) for name in sites]
     if not chosen:
         raise UsageError(f"no enabled sites in {config.source}; add a [[sites]] entry")
-    report = run_crawl(config, chosen)
+    report = run_crawl(config, chosen, full=full)
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
@@ -124,6 +125,35 @@ def show(url: str, number: int | None, config_path: Path | None) -> None:
     with open_archive(config) as archive, archive.session() as session:
         _version, text = version_text(session, url, number)
     sys.stdout.write(text + "\n")
+
+
+@main.command()
+@click.option("--site", help="Only this site's runs.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@config_option
+def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) -> None:
+    """Recent crawl runs: trigger, outcome, timings and stats."""
+    config = get_config(config_path)
+    if site:
+        config.site(site)
+    with open_archive(config) as archive, archive.session() as session:
+        rows = [(name, run_dict(run)) for name, run in list_runs(session, site, limit)]
+    if as_json:
+        for name, run in rows:
+            click.echo(json.dumps({"site": name, **run}, ensure_ascii=False))
+        return
+    table = Table(title="crawl runs")
+    for col in ("id", "site", "trigger", "status", "started (UTC)", "seconds", "requests", "pages", "new versions", "errors"):
+        table.add_column(col)
+    for name, run in rows:
+        st = run["stats"] or {}
+        table.add_row(
+            str(run["id"]), name, run["trigger"], run["status"], run["started_at"][:19].replace("T", " "),
+            str(st.get("seconds", "")), str(st.get("requests", "")), str(st.get("pages", "")),
+            str(st.get("new_versions", "")), str(st.get("errors", "")),
+        )
+    out_console.print(table)
 
 
 main.add_command(replica_cmd.replica)

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from replica import ReplicaServer
 from speech_archive.replica_cmd import replica_config
+
+if TYPE_CHECKING:
+    from replica import ReplicaServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -22,6 +24,8 @@ SHARED = REPO.parent / "shared"
 @pytest.fixture
 def replica() -> Iterator[ReplicaServer]:
     """Five replica sites, 12 articles each, 5 per list page (three list pages a site)."""
+    from replica import ReplicaServer
+
     with ReplicaServer(articles_per_site=12, per_page=5, seed=7) as server:
         yield server
 
