@@ -30,11 +30,38 @@ GAP_MARKER = "[……]"
 
 _GAP = re.compile(r"…{0,2}[((]?[^()()\n]{0,40}省略(\d+)字[^()()\n]{0,30}[))]?…{0,2}")
 _TAIL = re.compile(r"\s*…{0,2}[((]?未完[,,]\s*全文共(\d+)字[,,]\s*当前仅显示(\d+)字.*$")
+_LIST_BULLET = re.compile(r"^[-*•]\s+")
+_TITLE_SUFFIX = re.compile(r"\.(docx?|pdf|pptx?|wps)(VIP|_|\s|$).*$", re.IGNORECASE)
 _TRUNCATED_END = re.compile(r"(\.{3,}|…)$")
-_BLOCKED = re.compile(r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类")
+_BLOCKED = re.compile(
+    r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类"
+)
 _BLOCK_TAGS = {
-    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-    "article", "header", "footer", "table", "ul", "ol", "dd", "dt", "blockquote", "pre", "center",
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "table",
+    "ul",
+    "ol",
+    "dd",
+    "dt",
+    "blockquote",
+    "pre",
+    "center",
 }
 
 
@@ -96,13 +123,15 @@ def visible_lines(root: etree._Element) -> list[str]:
 def _title(root: etree._Element, profile: Profile) -> str | None:
     candidates: list[str] = []
     if profile.title_xpath:
-        candidates += ["".join(el.itertext()) for el in root.xpath(profile.title_xpath) if isinstance(el, etree._Element)]
+        candidates += [
+            "".join(el.itertext()) for el in root.xpath(profile.title_xpath) if isinstance(el, etree._Element)
+        ]
     candidates += ["".join(h.itertext()) for h in root.xpath("//h1")]
     head_title = root.findtext(".//title") or ""
     if head_title:
         candidates.append(re.split(r"\s*[_|\-–—]\s*", head_title.strip())[0])
     for cand in candidates:
-        cand = re.sub(r"\s+", " ", cand).strip()
+        cand = _TITLE_SUFFIX.sub("", re.sub(r"\s+", " ", cand)).strip()
         if 4 <= len(cand) <= 120:
             return cand
     return None
@@ -143,23 +172,32 @@ def _body_lines(root: etree._Element, profile: Profile) -> list[str] | None:
     return [s for s in (line.strip() for line in text.split("\n")) if s]
 
 
-def _apply_paywall(lines: list[str]) -> tuple[list[str], list[int | None], int | None, int | None, bool]:
-    """Replace site paywall markers by GAP_MARKER; return lines, omitted counts, declared, shown, partial."""
+def _apply_paywall(lines: list[str]) -> tuple[list[str], list[int], int | None, int | None, bool]:
+    """Replace site paywall markers by GAP_MARKER.
+
+    Returns the lines, the characters omitted at each in-text gap, the declared
+    and shown lengths of a cut-off tail, and whether the text is partial. A
+    cut-off tail also ends in GAP_MARKER but is not one of the gaps: its length
+    is declared - shown - sum(gaps).
+    """
     out: list[str] = []
-    omitted: list[int | None] = []
+    omitted: list[int] = []
     declared = shown = None
     partial = False
+
+    def gap(match: re.Match[str]) -> str:
+        omitted.append(int(match.group(1)))
+        return GAP_MARKER
+
     for line in lines:
         tail = _TAIL.search(line)
         if tail:
             declared, shown = int(tail.group(1)), int(tail.group(2))
-            head = line[: tail.start()].rstrip()
-            head, n = _GAP.subn(lambda m: (omitted.append(int(m.group(1))), GAP_MARKER)[1], head)
-            out.append(f"{head}{GAP_MARKER}" if head else GAP_MARKER)
-            omitted.append(max(declared - shown, 0) if declared is not None else None)
+            head = _GAP.sub(gap, line[: tail.start()].rstrip())
+            out.append(f"{head}{GAP_MARKER}")
             partial = True
             break
-        line, n = _GAP.subn(lambda m: (omitted.append(int(m.group(1))), GAP_MARKER)[1], line)
+        line, n = _GAP.subn(gap, line)
         partial = partial or n > 0
         out.append(line)
     return out, omitted, declared, shown, partial
@@ -168,15 +206,18 @@ def _apply_paywall(lines: list[str]) -> tuple[list[str], list[int | None], int |
 def _drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
     out: list[str] = []
     for line in lines:
-        if any(p.search(line) for p in profile.truncate_after):
+        bare = _LIST_BULLET.sub("", line)  # trafilatura renders <li> as "- item"
+        if any(p.search(bare) for p in profile.truncate_after):
             break
-        if any(p.search(line) for p in profile.boilerplate):
+        if any(p.search(bare) for p in profile.boilerplate):
             continue
         out.append(line)
     return out
 
 
-def clean_html(html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None) -> Extraction:
+def clean_html(
+    html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None
+) -> Extraction:
     """Clean a decoded page with a profile."""
     try:
         root = lxml.html.document_fromstring(html)
@@ -208,13 +249,15 @@ def clean_html(html: str, profile: Profile, *, site_title: str | None = None, en
     lines = _drop_boilerplate(lines, profile)
     lines = _strip_title(lines, title)
     if lines and _TRUNCATED_END.search(lines[-1]) and not lines[-1].endswith(GAP_MARKER):
-        lines[-1] = _TRUNCATED_END.sub("", lines[-1]) + GAP_MARKER
-        omitted.append(None)
+        lines[-1] = _TRUNCATED_END.sub("", lines[-1]) + GAP_MARKER  # a preview cut off mid-sentence
         partial = True
     text = "\n".join(lines)
     if len(text) < profile.min_chars:
-        return _failed_or_blocked(page_lines, f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}", common)
+        return _failed_or_blocked(
+            page_lines, f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}", common
+        )
     gaps = [Gap(m.start(), n) for m, n in zip(re.finditer(re.escape(GAP_MARKER), text), omitted, strict=False)]
+    common["category"] = [c for c in common["category"] if c != title]  # type: ignore[union-attr]
     parts = metadata.parse_title(title)
     return Extraction(
         "ok",
@@ -239,7 +282,9 @@ def _failed_or_blocked(page_lines: list[str], reason: str, common: dict[str, obj
     return Extraction("extraction_failed", reason, **common)  # type: ignore[arg-type]
 
 
-def clean_page(body: bytes, profile: Profile, *, content_type: str | None = None, site_title: str | None = None) -> Extraction:
+def clean_page(
+    body: bytes, profile: Profile, *, content_type: str | None = None, site_title: str | None = None
+) -> Extraction:
     """Decode and clean raw bytes as fetched."""
     if not body.strip():
         return Extraction("extraction_failed", "empty response body")

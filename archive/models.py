@@ -11,7 +11,7 @@ lists, a UTC-normalising DateTime, no dialect-specific column types.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -65,7 +65,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Site(Base):
@@ -215,3 +215,19 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+
+
+class ExportCursor(Base):
+    """Where the last export with a name stopped, so `export --since-last NAME` sends only what is new.
+
+    A watermark of row ids rather than a time: ids grow with every insert, so a
+    capture stored late with an early ``fetched_at`` is still exported once.
+    """
+
+    __tablename__ = "export_cursors"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_version_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_capture_id: Mapped[int] = mapped_column(Integer, default=0)
+    exports: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

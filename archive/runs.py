@@ -35,7 +35,8 @@ def sync_sites(session: Session, sites: Iterable[SiteConfig]) -> dict[str, Site]
     return existing
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host exists (signal 0 checks without sending anything)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -50,7 +51,7 @@ def close_dead_runs(session: Session, now: dt.datetime | None = None) -> int:
     host = socket.gethostname()
     count = 0
     for run in session.execute(select(CrawlRun).where(CrawlRun.status == "running")).scalars():
-        if run.host == host and run.pid and not _pid_alive(run.pid):
+        if run.host == host and run.pid and not pid_alive(run.pid):
             run.status = "interrupted"
             run.finished_at = now or utcnow()
             run.error = f"process {run.pid} ended without finishing the run (killed or crashed)"
@@ -73,9 +74,7 @@ def start_run(session: Session, site: Site, trigger: str, pid: int | None = None
     return run
 
 
-def finish_run(
-    session: Session, run_id: int, status: str, stats: Mapping[str, Any], error: str | None = None
-) -> None:
+def finish_run(session: Session, run_id: int, status: str, stats: Mapping[str, Any], error: str | None = None) -> None:
     run = session.get(CrawlRun, run_id)
     if run is None:
         return

@@ -24,7 +24,9 @@ Cleaned = tuple[Extraction, str | None]
 _WORKER_BOOK: ProfileBook | None = None
 
 
-def clean_with(book: ProfileBook, profile: str, body: bytes, content_type: str | None, site_title: str | None) -> Cleaned:
+def clean_with(
+    book: ProfileBook, profile: str, body: bytes, content_type: str | None, site_title: str | None
+) -> Cleaned:
     """Clean and hash one body: the unit of work, the same in-line or in a worker."""
     extraction = clean_page(body, book.get(profile), content_type=content_type, site_title=site_title)
     digest = content_hash(extraction.text) if extraction.outcome == "ok" else None

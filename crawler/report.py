@@ -78,12 +78,29 @@ class CrawlReport:
 
     def table(self) -> Table:
         table = Table(title="speech-archive crawl", expand=False)
-        for col in ("site", "status", "pages", "new pages", "new versions", "unchanged", "not mod.", "errors", "pages/s"):
+        for col in (
+            "site",
+            "status",
+            "pages",
+            "new pages",
+            "new versions",
+            "unchanged",
+            "not mod.",
+            "errors",
+            "pages/s",
+        ):
             table.add_column(col, justify="left" if col in ("site", "status") else "right")
         for r in self.sites.values():
             table.add_row(
-                r.site, r.status, str(r.pages), str(r.new_pages), str(r.outcomes["new_version"]),
-                str(r.outcomes["unchanged"]), str(r.outcomes["not_modified"]), str(r.errors), f"{r.rate:.1f}",
+                r.site,
+                r.status,
+                str(r.pages),
+                str(r.new_pages),
+                str(r.outcomes["new_version"]),
+                str(r.outcomes["unchanged"]),
+                str(r.outcomes["not_modified"]),
+                str(r.errors),
+                f"{r.rate:.1f}",
             )
         return table
 
@@ -91,7 +108,14 @@ class CrawlReport:
         for r in self.sites.values():
             log.info(
                 "progress site=%s status=%s pages=%d new_pages=%d new_versions=%d unchanged=%d errors=%d rate=%.1f",
-                r.site, r.status, r.pages, r.new_pages, r.outcomes["new_version"], r.outcomes["unchanged"], r.errors, r.rate,
+                r.site,
+                r.status,
+                r.pages,
+                r.new_pages,
+                r.outcomes["new_version"],
+                r.outcomes["unchanged"],
+                r.errors,
+                r.rate,
             )
 
 

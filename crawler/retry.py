@@ -62,7 +62,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         delay = self._delay(request, response)
         if delay is None:
-            log.warning("%s asked to wait longer than %.0fs; giving the page up for this run", request.url, self.max_retry_after)
+            log.warning(
+                "%s asked to wait longer than %.0fs; giving the page up for this run", request.url, self.max_retry_after
+            )
             return response
         retry = self._retry(request, f"HTTP {response.status}")
         if retry is None:

@@ -32,6 +32,7 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": min(crawl.max_page_bytes, 2_000_000),
         "REDIRECT_MAX_TIMES": 5,
+        "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_ENABLED": True,

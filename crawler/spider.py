@@ -160,7 +160,11 @@ class SiteSpider(scrapy.Spider):
         # Incremental: one list page at a time, newest first, until the stop rule.
         self.known_streak = 0 if new_here else self.known_streak + 1
         if self.known_streak >= self.plan.stop_after_known_pages:
-            log.info("%s: %d list page(s) in a row held only known articles; stopping the walk", self.site.name, self.known_streak)
+            log.info(
+                "%s: %d list page(s) in a row held only known articles; stopping the walk",
+                self.site.name,
+                self.known_streak,
+            )
             return
         unseen = [(u, label) for u, label in links if self.canonical(u) not in self.list_pages_seen]
         nxt = next((u for u, label in unseen if label in _NEXT_LABELS), None) or (unseen[0][0] if unseen else None)

@@ -40,6 +40,10 @@ class _LibraryFilter(logging.Filter):
         self.verbose = verbose
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if self.verbose == 0 and record.exc_info and record.exc_info[1] is not None:
+            # A network fault is data (it is recorded in the archive), not a traceback on the console.
+            record.msg, record.args = record.getMessage(), None
+            record.exc_info, record.exc_text = None, None
         if self.verbose > 1 or record.levelno >= logging.WARNING:
             return True
         return not record.name.startswith(_LIBRARY_LOGGERS)

@@ -42,14 +42,26 @@ def write_replica_config(path: Path, specs: list[dict[str, Any]], database_url: 
 
 
 @click.command()
-@click.option("--port", type=click.IntRange(0, 65530), default=8800, show_default=True,
-              help="First port; the five sites listen on PORT..PORT+4 (0: any free ports).")
-@click.option("--articles", type=click.IntRange(1, 100_000), default=30, show_default=True,
-              help="Articles per site.")
-@click.option("--write-config", "config_out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write a config file whose sites point at the replica.")
-@click.option("--database-url", default="sqlite:///data/replica.sqlite3", show_default=True,
-              help="Archive database named in the written config.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65530),
+    default=8800,
+    show_default=True,
+    help="First port; the five sites listen on PORT..PORT+4 (0: any free ports).",
+)
+@click.option("--articles", type=click.IntRange(1, 100_000), default=30, show_default=True, help="Articles per site.")
+@click.option(
+    "--write-config",
+    "config_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a config file whose sites point at the replica.",
+)
+@click.option(
+    "--database-url",
+    default="sqlite:///data/replica.sqlite3",
+    show_default=True,
+    help="Archive database named in the written config.",
+)
 def replica(port: int, articles: int, config_out: Path | None, database_url: str) -> None:
     """Serve replicas of the five seed sites on 127.0.0.1 until stopped (Ctrl-C)."""
     from replica import ReplicaServer

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from services import ENV_REQUIRE, PostgresServer, find_pg_bin
 
 from speech_archive.replica_cmd import replica_config
 
@@ -30,12 +31,17 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def write_config(path: Path, server: ReplicaServer, db: Path, sites: list[str] | None = None, **crawl: Any) -> Path:
-    """A config whose sites are the replica's, crawled without delay, cleaning in one worker."""
+def write_config(
+    path: Path, server: ReplicaServer, db: Path | str, sites: list[str] | None = None, **crawl: Any
+) -> Path:
+    """A config whose sites are the replica's, crawled without delay, cleaning in one worker.
+
+    ``db`` is a SQLite file, or any database URL (``postgresql+psycopg://…`` from ``archive_url``).
+    """
     import tomli_w
 
     specs = [server.site_spec(name) for name in (sites or server.site_names())]
-    doc = replica_config(specs, f"sqlite:///{db}")
+    doc = replica_config(specs, db if isinstance(db, str) and "://" in db else f"sqlite:///{db}")
     doc["crawl"].update({"autothrottle": False, "clean_workers": 1, **crawl})
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
     return path
@@ -46,7 +52,9 @@ def archive_paths(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "config.toml", tmp_path / "archive.sqlite3"
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """Run the real `speech-archive` command in a fresh process (Scrapy's reactor is per process)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("SPEECH_ARCHIVE_CONFIG", None) if env is None or "SPEECH_ARCHIVE_CONFIG" not in env else None
@@ -75,3 +83,39 @@ def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 def scalar(db: Path, sql: str, *params: Any) -> Any:
     return query(db, sql, *params)[0][0]
+
+
+# --- storage backends: the same contract tests run on SQLite and on a real PostgreSQL ---------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (tests/services.py); skipped when not installed.
+
+    `make test` installs PostgreSQL if missing and sets $SPEECH_ARCHIVE_REQUIRE_POSTGRES,
+    which turns the skip into a failure.
+    """
+    bindir = find_pg_bin()
+    if bindir is None:
+        message = "PostgreSQL binaries not found (initdb/pg_ctl); run `make services` or set $SPEECH_ARCHIVE_PG_BIN"
+        if os.environ.get(ENV_REQUIRE):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty archive database URL: a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()

@@ -65,6 +65,8 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_schedules_parse_to_seconds_or_cron() -> None:
-    config = parse_config({"sites": [{**SITE, "schedule": "every 3s"}, {**SITE, "name": "b", "schedule": "*/5 * * * *"}]})
+    config = parse_config(
+        {"sites": [{**SITE, "schedule": "every 3s"}, {**SITE, "name": "b", "schedule": "*/5 * * * *"}]}
+    )
     assert config.sites[0].schedule.interval_seconds == 3
     assert config.sites[1].schedule.cron == "*/5 * * * *"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,15 +18,20 @@ TEXT_B = TEXT_A.replace("二要抓改革创新", "二要抓改革创新,三要�
 
 
 @pytest.fixture
-def archive(tmp_path: Path):
-    with Archive(f"sqlite:///{tmp_path / 'a.sqlite3'}") as arch:
+def archive(archive_url: str):
+    """The same rules on SQLite and PostgreSQL (archive_url is parametrised over both in conftest)."""
+    with Archive(archive_url) as arch:
         with arch.session() as s:
-            s.add_all([Site(name="one", base_url="http://127.0.0.1:1"), Site(name="two", base_url="http://127.0.0.1:2")])
+            s.add_all(
+                [Site(name="one", base_url="http://127.0.0.1:1"), Site(name="two", base_url="http://127.0.0.1:2")]
+            )
         yield arch
 
 
 def put(archive: Archive, site: str, url: str, text: str | None, status: int = 200) -> str:
-    ext = Extraction("ok", text=text, char_count=len(text), title="区委书记在全区经济工作会议上的讲话") if text else None
+    ext = (
+        Extraction("ok", text=text, char_count=len(text), title="区委书记在全区经济工作会议上的讲话") if text else None
+    )
     fetched = Fetched(site=site, url=url, fetched_at=dt.datetime.now(dt.UTC), status=status, body=b"<html>raw</html>")
     with archive.session() as s:
         site_row = s.execute(select(Site).where(Site.name == site)).scalar_one()
