@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -120,7 +121,7 @@ class SiteSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             dont_filter=True,
-            meta={"handle_httpstatus_all": True, "article_url": url},
+            meta={"article_url": url},
         )
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
@@ -185,6 +186,10 @@ class SiteSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[Fetched]:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            # Not fetched by our own choice: no capture, nothing happened to the page.
+            self.state_out["robots_denied"] = self.state_out.get("robots_denied", 0) + 1
+            return
         response = failure.value.response if failure.check(HttpError) else None
         yield Fetched(
             site=self.site.name,

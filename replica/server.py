@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from replica.catalogue import Catalogue
+from replica.faults import CHALLENGE_PAGE, Fault, broken_gbk
 from replica.model import ExpectedArticle
 from replica.sites import SITE_NAMES, SITES, get_site
 
@@ -40,6 +41,10 @@ class _Response(NamedTuple):
     content_type: str
     body: bytes
     location: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    declared_length: int | None = None
+    """A Content-Length larger than the body: the connection closes early (a truncated response)."""
+    delay: float = 0.0
 
 
 class _SiteServer(ThreadingHTTPServer):
@@ -80,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         replica, site = self.server.replica, self.server.site
         response = replica._respond(site, self.path)
+        if response.delay:
+            time.sleep(response.delay)
         body, status = response.body, response.status
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         if status == 200 and etag in self.headers.get("If-None-Match", ""):
@@ -91,6 +98,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if response.declared_length is not None:
+            self.send_header("Content-Length", str(response.declared_length))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+            return
         if response.location:
             self.send_header("Location", response.location)
         if status == 200:
@@ -115,9 +131,19 @@ class ReplicaServer:
     responses for clients that accept it, like the real sites.
     """
 
-    def __init__(self, articles_per_site: int = 12, per_page: int = 10, seed: int = 0, port: int = 0,
-                 page_kb: int = 20, *, sites: Sequence[str] | None = None, host: str = "127.0.0.1",
-                 gzip: bool = True, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        articles_per_site: int = 12,
+        per_page: int = 10,
+        seed: int = 0,
+        port: int = 0,
+        page_kb: int = 20,
+        *,
+        sites: Sequence[str] | None = None,
+        host: str = "127.0.0.1",
+        gzip: bool = True,
+        verbose: bool = False,
+    ) -> None:
         if articles_per_site < 0 or per_page < 1 or page_kb < 0 or port < 0:
             raise ValueError("articles_per_site and page_kb must be >= 0, per_page >= 1, port >= 0")
         wanted = list(SITE_NAMES) if sites is None else [get_site(s).name for s in sites]
@@ -127,10 +153,12 @@ class ReplicaServer:
         self.gzip = gzip
         self.verbose = verbose
         self.host = host
-        self._catalogues = {name: Catalogue(SITES[name], articles_per_site, seed, SITE_NAMES.index(name))
-                            for name in self._names}
+        self._catalogues = {
+            name: Catalogue(SITES[name], articles_per_site, seed, SITE_NAMES.index(name)) for name in self._names
+        }
         self._robots: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = {}
+        self._faults: dict[tuple[str, str], Fault] = {}
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._servers: dict[str, _SiteServer] = {}
@@ -145,8 +173,9 @@ class ReplicaServer:
             self.close()
             raise
         for name, server in self._servers.items():
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      name=f"replica-{name}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=f"replica-{name}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -154,8 +183,9 @@ class ReplicaServer:
     def __enter__(self) -> ReplicaServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -195,10 +225,15 @@ class ReplicaServer:
         """What a crawler config needs; patterns are for ``re.search`` on the full URL."""
         template = SITES[site]
         return {
-            "name": site, "title": template.title, "base_url": self.base_url(site),
-            "start_urls": [self.list_url(site, 1)], "article_pattern": template.article_pattern,
-            "pagination_pattern": template.pagination_pattern, "encoding": template.encoding,
-            "declared_charset": template.meta_charset, "content_type": template.content_type,
+            "name": site,
+            "title": template.title,
+            "base_url": self.base_url(site),
+            "start_urls": [self.list_url(site, 1)],
+            "article_pattern": template.article_pattern,
+            "pagination_pattern": template.pagination_pattern,
+            "encoding": template.encoding,
+            "declared_charset": template.meta_charset,
+            "content_type": template.content_type,
             "mask": template.mask,
         }
 
@@ -254,6 +289,21 @@ class ReplicaServer:
         with self._lock:
             self._failures[key] = [status, times]
 
+    def set_fault(self, site: str, path: str, kind: str, times: int | None = None, **params: Any) -> None:
+        """Serve a fault on ``path`` (or a full URL): see replica.faults.FAULT_KINDS.
+
+        ``status`` takes ``status`` and ``headers`` (e.g. 429 with Retry-After);
+        ``huge`` takes ``size_mb``; ``slow`` takes ``delay``.
+        """
+        key = (site, urlsplit(path).path or path)
+        with self._lock:
+            self._faults[key] = Fault(kind, times, **params)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._failures.clear()
+
     def set_robots(self, site: str, text: str | None) -> None:
         """Serve ``text`` as the site's robots.txt (None restores the default)."""
         self._catalogue(site)
@@ -290,10 +340,20 @@ class ReplicaServer:
 
     def _respond(self, site: str, raw_path: str) -> _Response:
         path = urlsplit(raw_path).path
-        template, catalogue = SITES[site], self._catalogues[site]
         forced = self._forced(site, path)
         if forced is not None:
             return _error(forced)
+        with self._lock:
+            fault = self._faults.get((site, path))
+            active = fault is not None and fault.use()
+        if fault is not None and active:
+            served = _fault_response(self, site, path, fault)
+            if served is not None:
+                return served
+        return self._respond_normal(site, path)
+
+    def _respond_normal(self, site: str, path: str) -> _Response:
+        template, catalogue = SITES[site], self._catalogues[site]
         if path == "/":  # the home page: send browsers to the first list page
             first = self.list_url(site, 1)
             return _Response(302, "text/html; charset=utf-8", f'<a href="{first}">{first}</a>'.encode(), first)
@@ -321,17 +381,55 @@ class ReplicaServer:
         return _Response(200, template.content_type, template.encode(template.render_article(article)))
 
 
+def _fault_response(self: ReplicaServer, site: str, path: str, fault: Fault) -> _Response | None:
+    """The response a fault serves; None lets the normal page through (``slow`` delays it)."""
+    template = SITES[site]
+    if fault.kind == "status":
+        body = _error(fault.status).body
+        return _Response(fault.status, "text/html; charset=utf-8", body, headers=tuple(fault.headers.items()))
+    if fault.kind == "redirect_loop":
+        return _Response(302, "text/html; charset=utf-8", b"moved", location=self.url(site, path))
+    if fault.kind == "huge":
+        return _Response(200, template.content_type, b"<html><body><p>" + b"x" * (fault.size_mb << 20))
+    if fault.kind == "challenge":
+        return _Response(200, "text/html; charset=utf-8", CHALLENGE_PAGE.encode())
+    normal = self._respond_normal(site, path)
+    if fault.kind == "bad_bytes":
+        return _Response(200, "text/html; charset=gbk", broken_gbk(normal.body.decode("gb18030", "replace")))
+    if fault.kind == "truncated":
+        return normal._replace(declared_length=len(normal.body) * 2, body=normal.body[: len(normal.body) // 2])
+    if fault.kind == "slow":
+        return normal._replace(delay=fault.delay)
+    return None
+
+
 def _error(status: int) -> _Response:
     body = f"<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
     return _Response(status, "text/html; charset=utf-8", body.encode())
 
 
-def serve(port: int = 8800, articles_per_site: int = 30, *, per_page: int = 10, seed: int = 0, page_kb: int = 20,
-          sites: Sequence[str] | None = None, host: str = "127.0.0.1", out: Any = None) -> None:
+def serve(
+    port: int = 8800,
+    articles_per_site: int = 30,
+    *,
+    per_page: int = 10,
+    seed: int = 0,
+    page_kb: int = 20,
+    sites: Sequence[str] | None = None,
+    host: str = "127.0.0.1",
+    out: Any = None,
+) -> None:
     """Serve until Ctrl-C (KeyboardInterrupt), printing each site's start URL first."""
     stream = out if out is not None else sys.stderr
-    with ReplicaServer(articles_per_site=articles_per_site, per_page=per_page, seed=seed, port=port,
-                       page_kb=page_kb, sites=sites, host=host) as server:
+    with ReplicaServer(
+        articles_per_site=articles_per_site,
+        per_page=per_page,
+        seed=seed,
+        port=port,
+        page_kb=page_kb,
+        sites=sites,
+        host=host,
+    ) as server:
         for name in server.site_names():
             spec = server.site_spec(name)
             print(f"{name:<11} {spec['title']:<7} {spec['start_urls'][0]}", file=stream, flush=True)
