@@ -10,7 +10,10 @@ benchmark's baseline.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import os
+import signal
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 
@@ -33,8 +36,23 @@ def clean_with(
     return extraction, digest
 
 
-def _init_worker(profiles: Mapping[str, ProfileConfig]) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Make a worker end when the crawl process does, even on SIGKILL (Linux PR_SET_PDEATHSIG).
+
+    Without it a killed crawl leaves its forked workers waiting forever on a queue nobody feeds.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own broken-pipe handling remains
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
+
+
+def _init_worker(profiles: Mapping[str, ProfileConfig], parent: int) -> None:
     global _WORKER_BOOK
+    _die_with_parent(parent)
     _WORKER_BOOK = ProfileBook(profiles)
 
 
@@ -51,7 +69,9 @@ class Cleaner:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
         if self.workers > 0:
-            self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(dict(profiles),))
+            self._pool = ProcessPoolExecutor(
+                self.workers, initializer=_init_worker, initargs=(dict(profiles), os.getpid())
+            )
             # Fork every worker now, before the reactor and display threads exist.
             for future in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
                 future.result()

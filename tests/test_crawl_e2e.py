@@ -151,6 +151,28 @@ def test_a_speech_reposted_on_two_sites_is_one_content_row(replica, archive_path
     assert linked == [("sanweiyuan",), ("zhongyi",)]
 
 
+def processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc_dir in Path("/proc").iterdir():
+        if proc_dir.name.isdigit():
+            try:
+                cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(proc_dir.name))
+    return found
+
+
+def wait_until_gone(text: str, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not processes_mentioning(text):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def check_integrity(db: Path) -> None:
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "PRAGMA foreign_key_check") == []
@@ -184,6 +206,7 @@ def test_sigkill_mid_crawl_leaves_a_sound_archive_and_the_next_crawl_completes(t
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        assert wait_until_gone(str(config)), "the killed crawl's cleaning workers must not outlive it"
         done = scalar(db, "SELECT count(*) FROM versions")
         assert 20 <= done < 150, "the kill should land mid-crawl"
         check_integrity(db)
