@@ -79,7 +79,8 @@ def get_or_create_page(session: Session, site_id: int, url: str, now: dt.datetim
     if page is not None:
         return page, False
     stmt = _insert(session)(Page).values(site_id=site_id, url=url, first_seen_at=now, missing_count=0)
-    created = session.execute(stmt.on_conflict_do_nothing(index_elements=["url"])).rowcount == 1
+    result = session.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))
+    created = getattr(result, "rowcount", 0) == 1
     return session.execute(select(Page).where(Page.url == url)).scalar_one(), created
 
 

@@ -190,7 +190,7 @@ class SiteSpider(scrapy.Spider):
             # Not fetched by our own choice: no capture, nothing happened to the page.
             self.state_out["robots_denied"] = self.state_out.get("robots_denied", 0) + 1
             return
-        response = failure.value.response if failure.check(HttpError) else None
+        response = failure.value.response if isinstance(failure.value, HttpError) else None
         yield Fetched(
             site=self.site.name,
             url=request.meta.get("article_url", request.url),
