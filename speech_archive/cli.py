@@ -12,10 +12,12 @@ from rich.table import Table
 from archive.config import Config
 from archive.db import Archive
 from archive.errors import CrawlError, UsageError
-from archive.queries import list_runs, page_history, run_dict, site_status, version_text
-from speech_archive import __version__, replica_cmd
+from archive.leases import LeaseKeeper, holder_name
+from archive.queries import list_runs, next_run_times, page_history, run_dict, site_status, version_text
+from speech_archive import __version__, bench_cmd, clean_bench, daemon_cmd, export_cmd, extract_cmd, replica_cmd
 from speech_archive.console import (
     ErrorReportingGroup,
+    GROUP_CONFIG_KEY,
     config_option,
     err_console,
     get_config,
@@ -28,9 +30,12 @@ from speech_archive.console import (
 @click.option("-v", "--verbose", count=True, help="More log output (-vv includes Scrapy's).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.version_option(__version__, prog_name="speech-archive")
-def main(verbose: int, quiet: bool) -> None:
+@config_option
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, config_path: Path | None) -> None:
     """Archive Chinese speech-template sites: crawl, clean, dedup, version, export."""
     setup_logging(verbose, quiet)
+    ctx.meta[GROUP_CONFIG_KEY] = config_path
 
 
 def open_archive(config: Config) -> Archive:
@@ -41,8 +46,15 @@ def open_archive(config: Config) -> Archive:
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every enabled site in the config.")
 @click.option("--full", is_flag=True, help="Walk every list page and re-fetch every known article.")
+@click.option(
+    "--trigger",
+    type=click.Choice(["manual", "scheduled"]),
+    default="manual",
+    hidden=True,
+    help="Recorded in the run; the daemon's crawl processes pass 'scheduled'.",
+)
 @config_option
-def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path | None) -> None:
+def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, config_path: Path | None) -> None:
     """Crawl SITES now (or --all) and archive what changed."""
     from crawler.run import run_crawl  # Scrapy is imported only by commands that crawl
 
@@ -54,13 +66,21 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
     chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(name) for name in sites]
     if not chosen:
         raise UsageError(f"no enabled sites in {config.source}; add a [[sites]] entry")
-    report = run_crawl(config, chosen, full=full)
+    # One crawl of a site at a time, whoever starts it (this command or the daemon): see archive/leases.py.
+    lease = config.daemon.lease_seconds
+    with open_archive(config) as archive, LeaseKeeper(archive, holder_name(trigger), lease) as keeper:
+        refused = keeper.acquire(s.name for s in chosen)
+        if len(refused) == len(chosen):
+            raise next(iter(refused.values()))
+        for exc in refused.values():
+            err_console.print(f"skipped: {exc}", highlight=False, markup=False)
+        report = run_crawl(config, [s for s in chosen if s.name not in refused], trigger=trigger, full=full)
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
     for r in report.sites.values():
         if r.error:
-            err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False)
+            err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False, soft_wrap=True)
     if all(r.status == "failed" for r in report.sites.values()):
         raise CrawlError("every site failed; see the per-site errors above (is the network up?)")
 
@@ -69,29 +89,46 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
 @click.option("--json", "as_json", is_flag=True, help="One JSON object keyed by site name.")
 @config_option
 def status(as_json: bool, config_path: Path | None) -> None:
-    """Per site: pages, versions, captures, last crawl and its outcome."""
+    """Per site: pages, versions, captures, last crawl and its outcome, next scheduled run."""
     config = get_config(config_path)
     with open_archive(config) as archive, archive.session() as session:
         rows = {s.name: s.as_dict() for s in site_status(session)}
+        next_runs = next_run_times(session)
     for site in config.sites:
         rows.setdefault(
             site.name,
-            {"title": site.title, "pages": 0, "gone": 0, "versions": 0, "captures": 0,
-             "extraction_failed_pages": 0, "last_run": None},
+            {
+                "title": site.title,
+                "pages": 0,
+                "gone": 0,
+                "versions": 0,
+                "captures": 0,
+                "extraction_failed_pages": 0,
+                "last_run": None,
+            },
         )
+    for name, row in rows.items():  # from the daemon's job store; None: not scheduled (no daemon ran yet)
+        when = next_runs.get(name)
+        row["next_run"] = when.isoformat() if when else None
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
         return
     table = Table(title=f"archive: {config.archive.database_url}")
-    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", "last crawl", "outcome"):
-        table.add_column(col, justify="left" if col in ("site", "last crawl", "outcome") else "right")
+    texts = ("site", "last crawl", "outcome", "next run (UTC)")
+    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", *texts[1:]):
+        table.add_column(col, justify="left" if col in texts else "right")
     for name, row in sorted(rows.items()):
         run = row["last_run"]
         table.add_row(
-            name, str(row["pages"]), str(row["gone"]), str(row["versions"]), str(row["captures"]),
+            name,
+            str(row["pages"]),
+            str(row["gone"]),
+            str(row["versions"]),
+            str(row["captures"]),
             str(row["extraction_failed_pages"]),
             run["started_at"][:19].replace("T", " ") if run else "never",
             run["status"] if run else "-",
+            row["next_run"][:19].replace("T", " ") if row["next_run"] else "-",
         )
     out_console.print(table)
 
@@ -109,8 +146,13 @@ def history(url: str, config_path: Path | None) -> None:
             table.add_column(col)
         for v in versions:
             table.add_row(
-                str(v.number), v.created_at.strftime("%Y-%m-%d %H:%M:%S"), v.content_hash[:16],
-                str(v.char_count), v.change, "yes" if v.partial else "", v.title or "",
+                str(v.number),
+                v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                v.content_hash[:16],
+                str(v.char_count),
+                v.change,
+                "yes" if v.partial else "",
+                v.title or "",
             )
     out_console.print(table)
 
@@ -144,16 +186,40 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
             click.echo(json.dumps({"site": name, **run}, ensure_ascii=False))
         return
     table = Table(title="crawl runs")
-    for col in ("id", "site", "trigger", "status", "started (UTC)", "seconds", "requests", "pages", "new versions", "errors"):
+    for col in (
+        "id",
+        "site",
+        "trigger",
+        "status",
+        "started (UTC)",
+        "seconds",
+        "requests",
+        "pages",
+        "new versions",
+        "errors",
+    ):
         table.add_column(col)
     for name, run in rows:
         st = run["stats"] or {}
         table.add_row(
-            str(run["id"]), name, run["trigger"], run["status"], run["started_at"][:19].replace("T", " "),
-            str(st.get("seconds", "")), str(st.get("requests", "")), str(st.get("pages", "")),
-            str(st.get("new_versions", "")), str(st.get("errors", "")),
+            str(run["id"]),
+            name,
+            run["trigger"],
+            run["status"],
+            run["started_at"][:19].replace("T", " "),
+            str(st.get("seconds", "")),
+            str(st.get("requests", "")),
+            str(st.get("pages", "")),
+            str(st.get("new_versions", "")),
+            str(st.get("errors", "")),
         )
     out_console.print(table)
 
 
 main.add_command(replica_cmd.replica)
+export_cmd.register(main)
+main.add_command(daemon_cmd.daemon)
+main.add_command(bench_cmd.bench)
+main.add_command(extract_cmd.extract)
+main.add_command(extract_cmd.reclean)
+main.add_command(clean_bench.bench_clean)

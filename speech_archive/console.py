@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
 
-from archive.config import DEFAULT_CONFIG_PATH, Config, load_config
-from archive.errors import SpeechArchiveError
+from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
+from archive.errors import ConfigError, SpeechArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ENV_CONFIG = "SPEECH_ARCHIVE_CONFIG"
+ENV_DATABASE_URL = "SPEECH_ARCHIVE_DATABASE_URL"
 
 err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
@@ -66,9 +68,17 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     logging.captureWarnings(True)
 
 
+GROUP_CONFIG_KEY = "speech_archive.config_path"
+
+
 def resolve_config_path(path: Path | None) -> Path:
+    """The command's --config, else the group's (`speech-archive --config X cmd`), else env, else default."""
     if path is not None:
         return path
+    ctx = click.get_current_context(silent=True)
+    group_path = ctx.meta.get(GROUP_CONFIG_KEY) if ctx is not None else None
+    if group_path is not None:
+        return Path(group_path)
     env = os.environ.get(ENV_CONFIG)
     return Path(env) if env else DEFAULT_CONFIG_PATH
 
@@ -85,7 +95,21 @@ def config_option(func: F) -> F:
 
 
 def get_config(config_path: Path | None) -> Config:
-    return load_config(resolve_config_path(config_path))
+    """The validated config; $SPEECH_ARCHIVE_DATABASE_URL, if set, replaces [archive] database_url.
+
+    The override keeps a database password out of the config file (docker-compose passes it
+    this way) and reaches the daemon's crawl processes, which inherit the environment.
+    """
+    config = load_config(resolve_config_path(config_path))
+    url = os.environ.get(ENV_DATABASE_URL)
+    if not url:
+        return config
+    try:
+        archive = ArchiveSettings(database_url=url, keep_raw=config.archive.keep_raw)
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"${ENV_DATABASE_URL}: {reason}") from None
+    return config.model_copy(update={"archive": archive})
 
 
 class ErrorReportingGroup(click.Group):
