@@ -1,0 +1,224 @@
+"""Export the archive for analysts (JSONL, CSV, Parquet) and web archivists (WARC).
+
+One driver, run in order (like trafilatura's core): validated options ->
+a temporary target file -> rows streamed in batches from the database ->
+the format's writer -> rename into place -> manifest beside the file ->
+since-last cursor moved. Each stage is one small module:
+
+    options.py   ExportOptions (the validated request) and time parsing
+    rows.py      the filtered, streaming queries, as plain dicts
+    schema.py    the columns every tabular format shares
+    jsonl.py, csvfile.py, parquet.py, warc.py   one writer per format
+    output.py    temporary file, compression, SHA-256, atomic rename
+    manifest.py  the JSON manifest
+    cursor.py    the ``--since-last`` watermark (table export_cursors)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from archive.db import Archive
+from archive.errors import ArchiveError, ExportError, NotFoundError
+from archive.export import rows as rowsource
+from archive.export.cursor import load_cursor, save_cursor
+from archive.export.manifest import build_manifest, write_manifest
+from archive.export.options import FORMATS, ExportOptions, parse_time
+from archive.export.output import Target
+from archive.export.schema import SCHEMA_VERSION, columns_for
+from archive.models import utcnow
+
+__all__ = ["FORMATS", "ExportOptions", "ExportResult", "Progress", "export", "parse_time"]
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    """What the driver tells a progress display; the CLI decides how to show it."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, rows: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    path: Path | None
+    """None when written to standard output."""
+    manifest_path: Path | None
+    rows: int
+    """Lines/rows for JSONL, CSV and Parquet; captures for WARC."""
+    counts: dict[str, Any]
+    sha256: str
+    size: int
+    seconds: float
+    cursor: dict[str, Any] | None
+
+
+class _Writer(Protocol):
+    def write(self, rows: list[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _check_sites(session: Session, wanted: tuple[str, ...], configured: Collection[str]) -> None:
+    """An unknown --site is a typo, not an empty export: say which names exist."""
+    present = rowsource.archive_sites(session)
+    for name in wanted:
+        if name not in present and name not in configured:
+            known = ", ".join(sorted({*present, *configured})) or "none yet (crawl first)"
+            raise NotFoundError(f"unknown site {name!r}; sites in the archive or config: {known}")
+
+
+def _open_writer(options: ExportOptions, target: Target, info: dict[str, Any]) -> _Writer:
+    """The format's writer, imported on demand: a JSONL export should not load pyarrow (~50 MB)."""
+    columns = columns_for(options.unique_content)
+    if options.format == "jsonl":
+        from archive.export.jsonl import JsonlWriter
+
+        return JsonlWriter(target.stream, columns)
+    if options.format == "csv":
+        from archive.export.csvfile import CsvWriter
+
+        return CsvWriter(target.stream, columns, excel=options.excel)
+    if options.format == "parquet":
+        from archive.export.parquet import ParquetWriter
+
+        return ParquetWriter(target.stream, columns)
+    from archive.export.warc import WarcExportWriter
+
+    filename = options.output.name if options.output else "-"
+    return WarcExportWriter(target.stream, gzip=options.compression == "gzip", filename=filename, info=info)
+
+
+def _warcinfo(options: ExportOptions, tool_version: str) -> dict[str, str]:
+    """The fields of the WARC file's warcinfo record (ignored by the other formats)."""
+    return {
+        "software": f"speech-archive/{tool_version}",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "description": "speech-archive export of raw captures and their cleaned texts",
+        "filters": json.dumps(options.filters(), ensure_ascii=False),
+    }
+
+
+def _batches(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> Iterator[list[Any]]:
+    if options.format == "warc":
+        return rowsource.capture_batches(session, options, window)
+    if options.unique_content:
+        return rowsource.content_batches(session, options, window)
+    return rowsource.version_batches(session, options, window)
+
+
+def _total(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> int:
+    if options.format == "warc":
+        return rowsource.count_rows(session, rowsource.capture_query(options, window), "record_capture_id")
+    query = rowsource.version_query(options, window)
+    return rowsource.count_rows(session, query, "content_hash" if options.unique_content else None)
+
+
+def _tally(counts: Counter[str], sites: Counter[str], options: ExportOptions, batch: list[Any]) -> None:
+    """Running counts for the manifest; bounded by the number of sites, not rows."""
+    if options.format == "warc":
+        counts["captures"] += len(batch)
+        for capture in batch:
+            counts["versions"] += len(capture.versions)
+            sites[capture.site] += 1
+    elif options.unique_content:
+        counts["contents"] += len(batch)
+        for row in batch:
+            counts["versions"] += row["version_count"]
+            counts["partial"] += bool(row["partial"])
+    else:
+        counts["versions"] += len(batch)
+        for row in batch:
+            sites[row["site"]] += 1
+            counts["partial"] += bool(row["partial"])
+
+
+def export(
+    archive: Archive,
+    options: ExportOptions,
+    *,
+    tool_version: str = "unknown",
+    configured_sites: Collection[str] = (),
+    progress: Progress | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> ExportResult:
+    """Write one export file (and its manifest), streaming; move the since-last cursor when done.
+
+    Nothing is left at ``options.output`` unless the whole file was written.
+    """
+    started = clock()
+    target = Target(options.output, options.compression if options.format in ("jsonl", "csv") else None)
+    counts: Counter[str] = Counter()
+    sites: Counter[str] = Counter()
+    cursor_info: dict[str, Any] | None = None
+    try:
+        with archive.session() as session:
+            _check_sites(session, options.sites, configured_sites)
+            previous = load_cursor(session, options.since_last) if options.since_last else None
+            window = rowsource.snapshot(session, previous)
+            if options.since_last:
+                cursor_info = {
+                    "name": options.since_last,
+                    "from": {"version_id": window.version_after, "capture_id": window.capture_after},
+                    "to": {"version_id": window.version_upto, "capture_id": window.capture_upto},
+                }
+            if progress is not None:
+                progress.start(_total(session, options, window))
+            writer = _open_writer(options, target, _warcinfo(options, tool_version))
+            for batch in _batches(session, options, window):
+                writer.write(batch)
+                _tally(counts, sites, options, batch)
+                if progress is not None:
+                    progress.advance(len(batch))
+            writer.close()
+            counts.update({f"warc_{k}": v for k, v in getattr(writer, "counts", {}).items()})
+        target.finish()
+    except BrokenPipeError:
+        target.abort()
+        raise ExportError("standard output was closed before the export finished") from None
+    except OSError as exc:
+        target.abort()
+        raise ExportError(f"cannot write {options.output or 'standard output'}: {exc.strerror or exc}") from None
+    except SQLAlchemyError as exc:
+        target.abort()
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise ArchiveError(f"reading the archive for export failed: {reason}") from None
+    except BaseException:
+        target.abort()
+        raise
+    finished = clock()
+    total_rows = counts["captures"] if options.format == "warc" else counts["contents"] or counts["versions"]
+    summary = {"rows": total_rows, **dict(sorted(counts.items())), "by_site": dict(sorted(sites.items()))}
+    manifest_file = None
+    if options.output is not None:
+        manifest = build_manifest(
+            file=options.output, fmt=options.format, compression=options.compression,
+            row_kind="capture" if options.format == "warc" else "content" if options.unique_content else "version",
+            schema_version=SCHEMA_VERSION, sha256=target.sha256, size=target.size, counts=summary,
+            filters=options.filters(), cursor=cursor_info,
+            database=make_url(archive.url).render_as_string(hide_password=True),
+            tool_version=tool_version, started_at=started, finished_at=finished,
+        )
+        manifest_file = write_manifest(options.output, manifest)
+    if options.since_last:
+        with archive.session() as session:
+            save_cursor(session, options.since_last, window, finished)
+    seconds = (finished - started).total_seconds()
+    log.debug("exported %d rows to %s in %.1f s", total_rows, options.output or "standard output", seconds)
+    return ExportResult(options.format, options.output, manifest_file, total_rows, summary,
+                        target.sha256, target.size, seconds, cursor_info)

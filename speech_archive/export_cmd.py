@@ -1,0 +1,160 @@
+"""`speech-archive export` and `speech-archive bench-export`.
+
+The edge of the export: strings from the command line become one validated
+ExportOptions, the terminal gets a progress bar (a log line every few seconds
+elsewhere), and the result is one summary line on stderr, so ``-o -`` can pipe
+the data itself to another program.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archive.db import Archive
+from archive.errors import UsageError
+from archive.export import ExportOptions, ExportResult, export
+from speech_archive import __version__
+from speech_archive.console import config_option, err_console, get_config, out_console
+
+log = logging.getLogger(__name__)
+
+
+class TerminalProgress:
+    """A rich bar on stderr (the terminal), rows done of the total."""
+
+    def __init__(self, label: str) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err_console, transient=True,
+        )
+        self.label = label
+        self.task = self.bar.add_task(label, total=None, rate="")
+        self.started = time.monotonic()
+        self.done = 0
+
+    def start(self, total: int) -> None:
+        self.bar.start()
+        self.bar.update(self.task, total=total)
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        rate = self.done / max(time.monotonic() - self.started, 1e-6)
+        self.bar.update(self.task, advance=rows, rate=f"{rate:,.0f} rows/s")
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+class LogProgress:
+    """Off a terminal: one structured log line every ``every`` seconds."""
+
+    def __init__(self, label: str, every: float = 10.0) -> None:
+        self.label, self.every = label, every
+        self.total = 0
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            rate = self.done / max(now - self.started, 1e-6)
+            log.info("export=%s done=%d total=%d rate=%.0f/s", self.label, self.done, self.total, rate)
+
+    def stop(self) -> None:
+        """Nothing to tear down."""
+
+
+def _summary(result: ExportResult) -> str:
+    where = str(result.path) if result.path else "standard output"
+    unit = "captures" if result.format == "warc" else "rows"
+    text = f"wrote {result.rows:,} {unit} to {where} ({result.size / 1e6:,.1f} MB, {result.seconds:.1f} s)"
+    if result.manifest_path:
+        text += f"; manifest {result.manifest_path}"
+    if result.cursor:
+        text += f"; cursor {result.cursor['name']!r} now at version {result.cursor['to']['version_id']}"
+    return text
+
+
+@click.command("export")
+@click.option("--format", "fmt", metavar="{jsonl,csv,parquet,warc}",
+              help="Output format (default: from the -o extension).")
+@click.option("-o", "--output", metavar="PATH|-",
+              help="File to write; .gz/.zst compress JSONL/CSV, .warc.gz WARC; '-' = stdout. "
+                   "Default: speech-archive-<time>.<format> here.")
+@click.option("--site", "sites", multiple=True, metavar="NAME", help="Only this site (repeatable).")
+@click.option("--since", metavar="DATE", help="Captured at or after DATE (YYYY-MM-DD or ISO time; UTC unless offset).")
+@click.option("--until", metavar="DATE", help="Captured before DATE (a bare date includes that whole day).")
+@click.option("--versions", default="all", show_default=True, metavar="{latest,all}",
+              help="Every version, or only each page's newest.")
+@click.option("--unique-content", is_flag=True, help="One row per content hash, listing every page and site.")
+@click.option("--complete-only", is_flag=True, help="Drop partial (paywalled/truncated) texts.")
+@click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel (Chinese Windows) reads it right.")
+@click.option("--since-last", metavar="NAME", help="Only what is new since the last export with this cursor name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (counts, sha256, paths) as JSON on stdout.")
+@config_option
+def export_command(
+    *, fmt: str | None, output: str | None, sites: tuple[str, ...], since: str | None, until: str | None,
+    versions: str, unique_content: bool, complete_only: bool, excel: bool, since_last: str | None,
+    as_json: bool, config_path: Path | None,
+) -> None:
+    """Export the archive as JSONL, CSV, Parquet or WARC, with a manifest beside the file."""
+    config = get_config(config_path)
+    options = ExportOptions.parse(
+        format=fmt, output=output, sites=sites, since=since, until=until, versions=versions.lower(),
+        unique_content=unique_content, complete_only=complete_only, excel=excel, since_last=since_last,
+    )
+    if as_json and options.output is None:
+        raise UsageError("--json prints to stdout, which -o - already uses for the data; drop one of them")
+    progress: TerminalProgress | LogProgress
+    progress = TerminalProgress(options.format) if err_console.is_terminal else LogProgress(options.format)
+    try:
+        with Archive(config.archive.database_url) as archive:
+            result = export(archive, options, tool_version=__version__,
+                            configured_sites=[s.name for s in config.sites], progress=progress)
+    finally:
+        progress.stop()
+    if as_json:
+        out_console.print_json(json.dumps({
+            "format": result.format, "path": str(result.path) if result.path else None,
+            "manifest": str(result.manifest_path) if result.manifest_path else None, "rows": result.rows,
+            "counts": result.counts, "bytes": result.size, "sha256": result.sha256,
+            "seconds": round(result.seconds, 3), "cursor": result.cursor,
+        }, ensure_ascii=False))
+    err_console.print(_summary(result), highlight=False, markup=False, soft_wrap=True)
+
+
+@click.command("bench-export")
+@click.option("--rows", type=click.IntRange(10, 10_000_000), default=100_000, show_default=True,
+              help="Synthetic versions in the benchmark archive.")
+@click.option("--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all",
+              show_default=True)
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Keep the synthetic archive here (reused when it already has --rows versions).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> None:
+    """Build a synthetic archive and measure each export format: rows/s and peak RSS (child processes)."""
+    from speech_archive.export_bench import run_benchmark, table_of
+
+    formats = ["jsonl", "csv", "parquet", "warc"] if fmt == "all" else [fmt]
+    report = run_benchmark(rows, formats, workdir, echo=lambda msg: err_console.print(msg, highlight=False))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        out_console.print(table_of(report))
+
+
+def register(group: click.Group) -> None:
+    """Add both commands to the CLI group (one line in cli.py)."""
+    group.add_command(export_command)
+    group.add_command(bench_export)
