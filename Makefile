@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run crawl services test lint typecheck bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "speech-archive needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -14,14 +14,26 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-## run: set up, then run the main job with config.toml into ./data/
+## run: set up, then run the daemon in the foreground: every enabled site of config.toml on its
+## schedule, into ./data/, health on 127.0.0.1:9464 (Ctrl-C or SIGTERM stops it cleanly)
 run: $(STAMP)
+	$(BIN)/speech-archive --config config.toml daemon
+
+## crawl: set up, then crawl every enabled site once, now, and exit
+crawl: $(STAMP)
 	$(BIN)/speech-archive --config config.toml crawl --all
 
+## services: install the PostgreSQL server binaries the tests start (initdb/pg_ctl) if missing
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+services:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+	  echo "installing the PostgreSQL server for the tests (apt-get install postgresql)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 ## test: set up, start the services the tests need, run the whole suite
-test: $(STAMP)
+test: $(STAMP) services
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.orm import Session
 
 from archive.errors import NotFoundError
@@ -64,9 +65,7 @@ def site_status(session: Session) -> list[SiteStatus]:
         session, select(Page.site_id, func.count()).join(Capture, Capture.page_id == Page.id).group_by(Page.site_id)
     )
     # Pages whose latest capture failed extraction: the ones a profile needs fixing for.
-    last_capture = (
-        select(Capture.page_id, func.max(Capture.id).label("cid")).group_by(Capture.page_id).subquery()
-    )
+    last_capture = select(Capture.page_id, func.max(Capture.id).label("cid")).group_by(Capture.page_id).subquery()
     failed = _count_by_site(
         session,
         select(Page.site_id, func.count())
@@ -147,3 +146,30 @@ def crawl_plan_rows(
         .order_by(Page.next_check_at)
     ).all()
     return known, [(u, e, m) for u, e, m in due]
+
+
+# The daemon's APScheduler job store shares the archive database; `status` reads it here.
+JOBS_TABLE = "apscheduler_jobs"
+_JOB_PREFIX = "crawl:"
+
+
+def job_id(site: str) -> str:
+    """The id of a site's job in the daemon's job store."""
+    return f"{_JOB_PREFIX}{site}"
+
+
+def site_of_job(jid: str) -> str | None:
+    return jid.removeprefix(_JOB_PREFIX) if jid.startswith(_JOB_PREFIX) else None
+
+
+def next_run_times(session: Session) -> dict[str, dt.datetime | None]:
+    """Each scheduled site's next run (UTC), or None when its job is paused; {} before any daemon ran."""
+    if not inspect(session.get_bind()).has_table(JOBS_TABLE):
+        return {}
+    jobs = table(JOBS_TABLE, column("id"), column("next_run_time"))
+    out: dict[str, dt.datetime | None] = {}
+    for jid, ts in session.execute(select(jobs.c.id, jobs.c.next_run_time)):
+        site = site_of_job(jid)
+        if site is not None:
+            out[site] = None if ts is None else dt.datetime.fromtimestamp(float(ts), dt.UTC)
+    return out

@@ -12,14 +12,32 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 TRACKING_PARAMS = frozenset(
-    {"from", "spm", "source", "src", "ref", "referer", "share", "timestamp", "t", "fbclid", "gclid", "isappinstalled", "scene"}
+    {
+        "from",
+        "spm",
+        "source",
+        "src",
+        "ref",
+        "referer",
+        "share",
+        "timestamp",
+        "t",
+        "fbclid",
+        "gclid",
+        "isappinstalled",
+        "scene",
+    }
 )
 
 
 def canonical_url(url: str) -> str:
     """The canonical form under which a page is stored."""
     parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
+    ]
     path = parts.path or "/"
     for index in ("index.html", "index.htm", "index.shtml", "index.php"):
         if path.endswith("/" + index):

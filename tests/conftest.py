@@ -58,6 +58,8 @@ def cli(
     """Run the real `speech-archive` command in a fresh process (Scrapy's reactor is per process)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     full_env.pop("SPEECH_ARCHIVE_CONFIG", None) if env is None or "SPEECH_ARCHIVE_CONFIG" not in env else None
+    if env is None or "SPEECH_ARCHIVE_DATABASE_URL" not in env:  # never a developer's real archive
+        full_env.pop("SPEECH_ARCHIVE_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "speech_archive", *args],
         cwd=cwd or REPO,

@@ -65,15 +65,11 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=255), nullable=True),
         sa.Column("stats", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_crawl_runs_site_id_sites")
-        ),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_crawl_runs_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crawl_runs")),
     )
     with op.batch_alter_table("crawl_runs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_crawl_runs_site_id"), ["site_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_crawl_runs_site_id"), ["site_id"], unique=False)
 
     op.create_table(
         "pages",
@@ -89,16 +85,12 @@ def upgrade() -> None:
         sa.Column("gone_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_check_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("check_interval", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_pages_site_id_sites")
-        ),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_pages_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pages")),
         sa.UniqueConstraint("url", name=op.f("uq_pages_url")),
     )
     with op.batch_alter_table("pages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_pages_next_check_at"), ["next_check_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_pages_next_check_at"), ["next_check_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_pages_site_id"), ["site_id"], unique=False)
 
     op.create_table(
@@ -114,32 +106,20 @@ def upgrade() -> None:
         sa.Column("encoding", sa.String(length=40), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["page_id"], ["pages.id"], name=op.f("fk_captures_page_id_pages")
-        ),
+        sa.ForeignKeyConstraint(["page_id"], ["pages.id"], name=op.f("fk_captures_page_id_pages")),
         sa.ForeignKeyConstraint(
             ["raw_sha256"],
             ["raw_pages.sha256"],
             name=op.f("fk_captures_raw_sha256_raw_pages"),
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["crawl_runs.id"], name=op.f("fk_captures_run_id_crawl_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["crawl_runs.id"], name=op.f("fk_captures_run_id_crawl_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_captures")),
     )
     with op.batch_alter_table("captures", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_captures_fetched_at"), ["fetched_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_captures_page_fetched", ["page_id", "fetched_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_captures_raw_sha256"), ["raw_sha256"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_captures_run_id"), ["run_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_captures_fetched_at"), ["fetched_at"], unique=False)
+        batch_op.create_index("ix_captures_page_fetched", ["page_id", "fetched_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_captures_raw_sha256"), ["raw_sha256"], unique=False)
+        batch_op.create_index(batch_op.f("ix_captures_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "versions",
@@ -175,19 +155,13 @@ def upgrade() -> None:
             ["contents.hash"],
             name=op.f("fk_versions_content_hash_contents"),
         ),
-        sa.ForeignKeyConstraint(
-            ["page_id"], ["pages.id"], name=op.f("fk_versions_page_id_pages")
-        ),
+        sa.ForeignKeyConstraint(["page_id"], ["pages.id"], name=op.f("fk_versions_page_id_pages")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_versions")),
         sa.UniqueConstraint("page_id", "number", name="uq_versions_page_number"),
     )
     with op.batch_alter_table("versions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_versions_content_hash"), ["content_hash"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_versions_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_versions_content_hash"), ["content_hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_versions_created_at"), ["created_at"], unique=False)
 
 
 def downgrade() -> None:

@@ -1,0 +1,251 @@
+"""The always-on daemon: start-up, the wait for a signal, and an orderly shutdown.
+
+Start-up order matters: the archive is opened (and migrated) first, the health
+port bound second, so a bad database URL or a busy port fails before anything is
+scheduled. The scheduler starts *paused*, the stored jobs are reconciled with the
+config, and only then does it resume, so a removed site never gets one last run.
+Runs missed while the daemon was down are due at resume; APScheduler coalesces
+each job's missed runs into one if the latest is within ``misfire_grace``.
+
+On SIGTERM or SIGINT: stop scheduling, ask running crawls to stop (they finish
+the page in flight and record ``interrupted``), kill those still running after
+``shutdown_grace``, record them, exit 0. A second signal kills the crawls now.
+Page writes are one transaction each, so no stop leaves half a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.config import Config
+from archive.db import Archive, make_engine
+from archive.errors import ArchiveError, ConfigError, UsageError
+from archive.leases import current_lease
+from archive.models import CrawlRun
+from archive.queries import JOBS_TABLE, site_of_job
+from archive.runs import close_dead_runs, sync_sites
+from scheduler.health import DatabaseProbe, HealthServer
+from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
+from scheduler.metrics import DaemonMetrics
+from scheduler.worker import CrawlSupervisor, RunResult
+
+log = logging.getLogger(__name__)
+
+RECORD_SLACK = 15.0
+"""Seconds after the kill deadline that shutdown waits for the runs' records to be written."""
+
+
+def parse_listen(value: str, where: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) → (host, port); ``where`` names the setting in the error."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        error = UsageError if where.startswith("--") else ConfigError
+        raise error(f"{where}: {value!r} is not HOST:PORT; use e.g. '127.0.0.1:9464' (port 0 picks a free one)")
+    return host, int(port)
+
+
+def crawl_command(config_path: Path, python: str = sys.executable) -> list[str]:
+    """The command a scheduled run executes, before the site name (``speech-archive crawl`` in a child)."""
+    return [python, "-m", "speech_archive", "crawl", "--config", str(config_path), "--trigger", "scheduled"]
+
+
+class Daemon:
+    """One daemon process: the scheduler, the crawl supervisor, the health server."""
+
+    def __init__(self, config: Config, config_path: Path, listen: tuple[str, int], *, listen_setting: str) -> None:
+        self.config = config
+        self.settings = config.daemon
+        self.sites = [s for s in config.sites if s.enabled]
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=make_engine(config.archive.database_url),
+                                                     tablename=JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)))},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace},
+            timezone=dt.UTC,
+        )
+        self.metrics = DaemonMetrics(self._next_runs, lambda: self.supervisor.running, self._scheduler_alive)
+        try:  # the port first: a busy port fails before the archive is touched
+            self.health = HealthServer(listen[0], listen[1], self._health, self.metrics.registry)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {listen[0]}:{listen[1]} ({exc.strerror}); set {listen_setting} to a free address"
+            ) from None
+        try:
+            self.archive = Archive(config.archive.database_url)
+        except BaseException:
+            self.health.stop()
+            raise
+        self.probe = DatabaseProbe(config.archive.database_url)
+        self.supervisor = CrawlSupervisor(
+            self.archive,
+            crawl_command(config_path.resolve()),
+            timeout=self.settings.crawl_timeout,
+            stop_grace=self.settings.shutdown_grace,
+        )
+        self._stop = threading.Event()
+        self._signals = 0
+
+    # --- what the scheduler and the health server call --------------------------------
+    def crawl(self, site: str) -> None:
+        """Run one scheduled crawl of ``site`` (on a scheduler worker thread)."""
+        if self._stop.is_set():
+            return
+        try:
+            with self.archive.session() as session:
+                held = current_lease(session, site)
+        except SQLAlchemyError as exc:
+            log.error("crawl of %s not started: the archive is unreachable (%s)", site, str(exc).splitlines()[0])
+            self.metrics.daemon_error(site)
+            return
+        if held is not None:
+            log.info("crawl skipped site=%s: %s holds its lease until %s", site, held.holder,
+                     f"{held.expires_at:%H:%M:%S} UTC")
+            self.metrics.observe(RunResult(site, "skipped", f"lease held by {held.holder}"))
+            return
+        try:
+            result = self.supervisor.run(site)
+        except OSError as exc:
+            log.error("crawl of %s could not be started: %s", site, exc)
+            self.metrics.daemon_error(site)
+            return
+        self.metrics.observe(result)
+
+    def _scheduler_alive(self) -> bool:
+        thread = getattr(self.scheduler, "_thread", None)  # BackgroundScheduler keeps no public handle on it
+        return self.scheduler.state == STATE_RUNNING and thread is not None and thread.is_alive()
+
+    def _health(self) -> dict[str, str]:
+        problem = self.probe.problem()
+        return {
+            "scheduler": "ok" if self._scheduler_alive() else "not running",
+            "database": "ok" if problem is None else f"unreachable: {problem}",
+        }
+
+    def _next_runs(self) -> dict[str, dt.datetime | None]:
+        return {site_of_job(job.id) or job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    def _on_event(self, event: JobEvent) -> None:
+        site = site_of_job(event.job_id) or event.job_id
+        if event.code == EVENT_JOB_SUBMITTED and isinstance(event, JobSubmissionEvent):
+            due = event.scheduled_run_times[-1]
+            late = (dt.datetime.now(dt.UTC) - due).total_seconds()
+            log.info("crawl due site=%s scheduled=%s late=%.1fs runs=%d", site, due.astimezone(dt.UTC).isoformat(),
+                     late, len(event.scheduled_run_times))
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            self.metrics.observe(RunResult(site, "skipped", "the previous run is still going"))
+        elif event.code == EVENT_JOB_MISSED and isinstance(event, JobExecutionEvent):
+            log.warning("crawl of %s due at %s missed by more than misfire_grace (%d s); not run",
+                        site, event.scheduled_run_time, self.settings.misfire_grace)
+            self.metrics.observe(RunResult(site, "missed"))
+        elif event.code == EVENT_JOB_ERROR:
+            self.metrics.daemon_error(site)
+
+    # --- life cycle -------------------------------------------------------------------
+    def _prepare(self) -> set[str]:
+        """Sites rows, dead runs closed, metrics seeded; return the sites never crawled."""
+        with self.archive.session() as session:
+            rows = sync_sites(session, self.config.sites)
+            closed = close_dead_runs(session)
+            if closed:
+                log.warning("marked %d run(s) left by dead crawl processes as interrupted", closed)
+            crawled = set(session.execute(select(CrawlRun.site_id).distinct()).scalars())
+            self.metrics.seed(session, [s.name for s in self.sites])
+        return {name for name, row in rows.items() if row.id not in crawled}
+
+    def run(self) -> int:
+        never_crawled = self._prepare()
+        install_runner(self.crawl)
+        self.scheduler.add_listener(
+            self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR
+        )
+        try:
+            self.scheduler.start(paused=True)
+            result = reconcile_jobs(
+                self.scheduler, self.sites, never_crawled, self.settings.misfire_grace, dt.datetime.now(dt.UTC)
+            )
+        except SQLAlchemyError as exc:
+            self._close()
+            reason = str(exc).splitlines()[0]
+            raise ArchiveError(f"cannot use the job store in the archive database: {reason}") from None
+        log_reconciled(result)
+        previous = self._install_signals()
+        self.scheduler.resume()
+        self.health.start()
+        host, port = self.health.address
+        log.info("daemon running: %d site(s); health and metrics on http://%s:%d/healthz and /metrics",
+                 len(self.sites), host, port)
+        if not self.sites:
+            log.warning("no enabled sites in %s; nothing will be crawled", self.config.source)
+        try:
+            while not self._stop.wait(1.0):
+                pass
+            self._shutdown()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self._close()
+        return 0
+
+    def _install_signals(self) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            log.info("received %s: shutting down", signal.Signals(signum).name)
+            self._stop.set()
+        else:
+            log.warning("received %s again: killing running crawls now", signal.Signals(signum).name)
+            self.supervisor.kill_all()
+
+    def _shutdown(self) -> None:
+        grace = self.settings.shutdown_grace
+        stop_scheduler(self.scheduler)  # no new runs; the job store keeps each next_run_time
+        running = self.supervisor.stop_all(grace)
+        if running:
+            log.info("waiting up to %d s for %d running crawl(s) to finish their page in flight", grace, running)
+        if not self.supervisor.wait_idle(grace + RECORD_SLACK):
+            log.error("some crawls did not end in time; their runs are closed by the next start")
+        log.info("daemon stopped")
+
+    def _close(self) -> None:
+        install_runner(None)
+        self.health.stop()
+        self.probe.close()
+        self.archive.close()
+
+
+def run_daemon(config: Config, config_path: Path, listen: tuple[str, int], *, listen_setting: str) -> int:
+    """Run the daemon in the foreground until SIGTERM/SIGINT; return the exit code."""
+    return Daemon(config, config_path, listen, listen_setting=listen_setting).run()
+
+
+__all__: Sequence[str] = ("Daemon", "crawl_command", "parse_listen", "run_daemon")
