@@ -10,8 +10,17 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs `alembic` by hand
     raise SystemExit("run migrations through speech-archive; it upgrades the archive itself")
 
+# Tables other components keep in the archive database (the daemon's APScheduler job store).
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 context.configure(
     connection=connection,
+    include_object=include_object,
     target_metadata=Base.metadata,
     render_as_batch=True,
     transaction_per_migration=True,
