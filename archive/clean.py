@@ -1,11 +1,11 @@
 """Cleaning: one raw page in, the text and metadata a version stores out.
 
 Stages, in order (one driver, like trafilatura's core): decode -> parse ->
-drop invisible noise -> read metadata from the visible lines -> trafilatura
-main-text extraction (narrowed by a profile's body hint when it has one) ->
-line-level boilerplate and paywall handling -> quality gate. A failed
-extraction is a value (outcome ``extraction_failed``), never an exception:
-the capture is still recorded.
+drop invisible noise -> read metadata from the visible lines -> find the body
+(the profile's hint when it has one, else the prose block cross-checked with
+trafilatura) -> paywall markers -> boilerplate lines -> quality gate. A failed
+extraction is a value (outcome ``extraction_failed``), never an exception: the
+capture is still recorded. docs/CLEANING.md describes every stage.
 """
 
 from __future__ import annotations
@@ -20,49 +20,30 @@ from lxml import etree
 
 from archive import metadata
 from archive.decode import decode_html, replacement_ratio
+from archive.mainblock import main_blocks, prose_len, visible_lines
 from archive.profiles import Profile
 
-EXTRACTOR_REV = "1"
+EXTRACTOR_REV = "2"
+"""Bump when the cleaning output changes for the same page and profile (docs/CLEANING.md)."""
 EXTRACTOR_VERSION = f"sa{EXTRACTOR_REV}+trafilatura{trafilatura.__version__}"
 
 GAP_MARKER = "[……]"
-"""Our own marker for text the site withheld (paywall, truncated preview); see docs/ARCHITECTURE.md."""
+"""Our own marker for text the site withheld (paywall, truncated preview); see docs/CLEANING.md."""
 
-_GAP = re.compile(r"…{0,2}[((]?[^()()\n]{0,40}省略(\d+)字[^()()\n]{0,30}[))]?…{0,2}")
-_TAIL = re.compile(r"\s*…{0,2}[((]?未完[,,]\s*全文共(\d+)字[,,]\s*当前仅显示(\d+)字.*$")
 _LIST_BULLET = re.compile(r"^[-*•]\s+")
-_TITLE_SUFFIX = re.compile(r"\.(docx?|pdf|pptx?|wps)(VIP|_|\s|$).*$", re.IGNORECASE)
-_TRUNCATED_END = re.compile(r"(\.{3,}|…)$")
+_TABLE_CELL = re.compile(r"^\|\s*|\s*\|$")
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
+_CLAUSE = re.compile(r"[，、,]")
+_COVERAGE = 0.9
+"""Share of trafilatura's sentences the prose block must hold to be preferred (never lose text to it)."""
 _BLOCKED = re.compile(
     r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类"
 )
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "tr",
-    "td",
-    "th",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "table",
-    "ul",
-    "ol",
-    "dd",
-    "dt",
-    "blockquote",
-    "pre",
-    "center",
-}
+
+
+def extractor_version(profile: Profile) -> str:
+    """Which cleaner produced a text: our revision, trafilatura's, and the profile's settings."""
+    return f"{EXTRACTOR_VERSION}+p{profile.digest}" if profile.digest else EXTRACTOR_VERSION
 
 
 @dataclass(frozen=True)
@@ -95,43 +76,34 @@ class Extraction:
     genre: str | None = None
     encoding: str | None = None
     extractor_version: str = EXTRACTOR_VERSION
+    profile: str | None = None
+    method: str | None = None
+    """Where the body came from: ``hint``, ``prose-block`` or ``trafilatura``."""
 
 
-def visible_lines(root: etree._Element) -> list[str]:
-    """The page's text as a reader sees its lines (block elements break lines).
-
-    Written by hand (a dozen lines) because it must run on our already
-    de-noised tree; html-text would re-parse and re-clean the page.
-    """
-    parts: list[str] = []
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if event == "start":
-            if tag in _BLOCK_TAGS:
-                parts.append("\n")
-            if el.text and tag:
-                parts.append(el.text)
-        else:
-            if tag in _BLOCK_TAGS:
-                parts.append("\n")
-            if el.tail and el is not root:
-                parts.append(el.tail)
-    lines = ("".join(parts)).replace("\xa0", " ").split("\n")
-    return [s for s in (line.strip() for line in lines) if s]
+@dataclass
+class _Paywall:
+    omitted: list[int | None] = field(default_factory=list)
+    declared: int | None = None
+    shown: int | None = None
+    partial: bool = False
+    ended: bool = False
+    """The text ends in GAP_MARKER because the site cut it off (tail or preview): not one of the gaps."""
 
 
 def _title(root: etree._Element, profile: Profile) -> str | None:
     candidates: list[str] = []
-    if profile.title_xpath:
-        candidates += [
-            "".join(el.itertext()) for el in root.xpath(profile.title_xpath) if isinstance(el, etree._Element)
-        ]
+    if profile.title is not None:
+        candidates += ["".join(el.itertext()) for el in profile.title(root) if isinstance(el, etree._Element)]
     candidates += ["".join(h.itertext()) for h in root.xpath("//h1")]
     head_title = root.findtext(".//title") or ""
     if head_title:
-        candidates.append(re.split(r"\s*[_|\-–—]\s*", head_title.strip())[0])
+        candidates.append(re.split(r"\s*(?:[_|–—]|-{2,})\s*|\s+-\s+|-(?=[^-]{2,12}$)", head_title.strip())[0])
     for cand in candidates:
-        cand = _TITLE_SUFFIX.sub("", re.sub(r"\s+", " ", cand)).strip()
+        cand = re.sub(r"\s+", " ", cand).strip()
+        for pattern in profile.title_strip:
+            while match := pattern.search(metadata.fold(cand)):
+                cand = (cand[: match.start()] + cand[match.end() :]).strip()
         if 4 <= len(cand) <= 120:
             return cand
     return None
@@ -151,14 +123,9 @@ def _strip_title(lines: list[str], title: str | None) -> list[str]:
     return out
 
 
-def _body_lines(root: etree._Element, profile: Profile) -> list[str] | None:
-    target = root
-    if profile.body_xpath:
-        found = root.xpath(profile.body_xpath)
-        if found and isinstance(found[0], etree._Element):
-            target = found[0]
+def _trafilatura_lines(root: etree._Element) -> list[str] | None:
     text = trafilatura.extract(
-        target,
+        root,
         output_format="txt",
         include_comments=False,
         include_tables=True,
@@ -169,44 +136,102 @@ def _body_lines(root: etree._Element, profile: Profile) -> list[str] | None:
     )
     if not text:
         return None
-    return [s for s in (line.strip() for line in text.split("\n")) if s]
+    return [s for s in (_TABLE_CELL.sub("", line.strip()) for line in text.split("\n")) if s and s != "---"]
 
 
-def _apply_paywall(lines: list[str]) -> tuple[list[str], list[int], int | None, int | None, bool]:
-    """Replace site paywall markers by GAP_MARKER.
+def _sentences(lines: list[str]) -> list[str]:
+    """Prose sentences of extracted lines (table cells split apart): what must not be lost."""
+    cells = ("".join(cell.split()) for line in lines for cell in line.split("|"))
+    return [s for cell in cells for s in _SENTENCE_END.split(cell) if len(s) >= 12 and _CLAUSE.search(s)]
 
-    Returns the lines, the characters omitted at each in-text gap, the declared
-    and shown lengths of a cut-off tail, and whether the text is partial. A
-    cut-off tail also ends in GAP_MARKER but is not one of the gaps: its length
-    is declared - shown - sum(gaps).
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _generic_lines(root: etree._Element, profile: Profile) -> tuple[list[str] | None, str]:
+    """The prose block's lines, trimmed by trafilatura; trafilatura's own lines when the block misses text.
+
+    The block keeps its prose lines; a short line or a link (a head, a salutation,
+    or an in-body ad, pager or link box) stays only if trafilatura kept it too, so
+    the result holds what trafilatura found without the page around the block.
+    """
+    blocks = main_blocks(root)
+    block = [line for el in blocks for line in visible_lines(el)]
+    links = {_squash("".join(a.itertext())) for el in blocks for a in el.iter("a")}
+    found = _trafilatura_lines(root)
+    if not block:
+        return found, "trafilatura"
+    if not found:
+        return block, "prose-block"
+    held = _squash("".join(block))
+    wanted = _sentences(_drop_boilerplate(found, profile))  # what the profile drops anyway is not missed
+    covered = sum(len(s) for s in wanted if s in held)
+    if covered < _COVERAGE * sum(len(s) for s in wanted):
+        return found, "trafilatura"
+    kept = _squash("".join(found))
+    return [
+        line for line in block if (prose_len(line) and _squash(line) not in links) or _squash(line) in kept
+    ], "prose-block"
+
+
+def _body_lines(root: etree._Element, profile: Profile) -> tuple[list[str] | None, str]:
+    if profile.body is None:
+        return _generic_lines(root, profile)
+    found = [el for el in profile.body(root) if isinstance(el, etree._Element)]
+    if not found:
+        return None, "hint"
+    return [line for el in found for line in visible_lines(el)], "hint"
+
+
+def _apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], _Paywall]:
+    """Replace the site's paywall markers by GAP_MARKER.
+
+    An in-text gap records the characters it says it omits. A cut-off tail ends
+    the text (with GAP_MARKER) and records the declared and shown lengths; it
+    is not one of the gaps: its length is declared - shown - sum(gaps).
     """
     out: list[str] = []
-    omitted: list[int] = []
-    declared = shown = None
-    partial = False
+    state = _Paywall()
 
-    def gap(match: re.Match[str]) -> str:
-        omitted.append(int(match.group(1)))
-        return GAP_MARKER
+    def gaps_in(line: str) -> str:
+        folded = metadata.fold(line)  # spans of the folded line are spans of the line
+        hits = sorted(
+            (m for pattern in profile.gap_patterns for m in pattern.finditer(folded) if m.end() > m.start()),
+            key=lambda m: m.start(),
+        )
+        pieces: list[str] = []
+        pos = 0
+        for m in hits:
+            if m.start() < pos:
+                continue
+            pieces += [line[pos : m.start()], GAP_MARKER]
+            state.omitted.append(_number(m, "omitted", first=True))
+            pos = m.end()
+        state.partial = state.partial or bool(hits)
+        return "".join(pieces) + line[pos:]
 
     for line in lines:
-        tail = _TAIL.search(line)
+        folded = metadata.fold(line)
+        tail = next((m for pattern in profile.tail_patterns if (m := pattern.search(folded))), None)
         if tail:
-            declared, shown = int(tail.group(1)), int(tail.group(2))
-            head = _GAP.sub(gap, line[: tail.start()].rstrip())
-            out.append(f"{head}{GAP_MARKER}")
-            partial = True
+            state.declared, state.shown = _number(tail, "declared"), _number(tail, "shown")
+            out.append(gaps_in(line[: tail.start()].rstrip()) + GAP_MARKER)
+            state.partial = state.ended = True
             break
-        line, n = _GAP.subn(gap, line)
-        partial = partial or n > 0
-        out.append(line)
-    return out, omitted, declared, shown, partial
+        out.append(gaps_in(line))
+    return out, state
+
+
+def _number(match: re.Match[str], name: str, first: bool = False) -> int | None:
+    value = match.groupdict().get(name) or (match.group(1) if first and match.re.groups else None)
+    return int(value) if value and value.isdigit() else None
 
 
 def _drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
     out: list[str] = []
     for line in lines:
-        bare = _LIST_BULLET.sub("", line)  # trafilatura renders <li> as "- item"
+        bare = _LIST_BULLET.sub("", metadata.fold(line))  # trafilatura renders <li> as "- item"
         if any(p.search(bare) for p in profile.truncate_after):
             break
         if any(p.search(bare) for p in profile.boilerplate):
@@ -215,63 +240,87 @@ def _drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
     return out
 
 
+def _mark_cut(lines: list[str], profile: Profile) -> bool:
+    """A preview cut off mid-sentence (``持...``) ends in GAP_MARKER; True when the text was cut."""
+    if not lines or lines[-1].endswith(GAP_MARKER):
+        return False
+    for pattern in profile.cut_patterns:
+        match = pattern.search(metadata.fold(lines[-1]))
+        if match and match.end() == len(lines[-1]):
+            lines[-1] = lines[-1][: match.start()].rstrip() + GAP_MARKER
+            return True
+    return False
+
+
 def clean_html(
     html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None
 ) -> Extraction:
     """Clean a decoded page with a profile."""
+    version = extractor_version(profile)
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
-        return Extraction("extraction_failed", f"not an HTML page ({exc})", encoding=encoding)
-    for xp in profile.drop_xpath:
-        for el in root.xpath(xp):
-            if el.getparent() is not None:
+        return Extraction("extraction_failed", f"not an HTML page ({exc})", encoding=encoding, profile=profile.name)
+    for xpath in profile.drop:
+        for el in xpath(root):
+            if isinstance(el, etree._Element) and el.getparent() is not None:
                 el.drop_tree()
     page_lines = visible_lines(root)
-    outline, _span = metadata.find_outline(page_lines)
+    folded = [metadata.fold(line) for line in page_lines]  # once: folding costs more than matching
+    outline, _span = metadata.find_outline(page_lines, folded)
     title = _title(root, profile)
-    published = metadata.find_published(page_lines, profile) or metadata.find_published_fallback(html)
-    common = {
+    published = metadata.find_published(page_lines, profile, folded)
+    if published is None and profile.date_fallback:
+        published = metadata.find_published_fallback(html)
+    common: dict[str, object] = {
         "title": title,
         "published_at": published,
-        "category": metadata.find_category(page_lines, profile, site_title),
-        "source": metadata.find_source(page_lines, profile),
+        "category": [c for c in metadata.find_category(page_lines, profile, site_title, folded) if c != title],
+        "source": metadata.find_source(page_lines, profile, folded),
         "outline": outline,
         "encoding": encoding,
+        "extractor_version": version,
+        "profile": profile.name,
     }
-    lines = _body_lines(root, profile)
+    lines, method = _body_lines(root, profile)
+    common["method"] = method
     if lines is None:
-        return _failed_or_blocked(page_lines, "no main text found", common)
+        if method == "hint":
+            reason = (
+                f"body hint {profile.body_hint} matched nothing; the site's layout may have changed "
+                f"(check profiles.{profile.name})"
+            )
+        else:
+            reason = "no main text found"
+        return _failed_or_blocked(page_lines, reason, common)
     _items, span = metadata.find_outline(lines)
     if span:
         lines = lines[: span[0]] + lines[span[1] + 1 :]
-    lines, omitted, declared, shown, partial = _apply_paywall(lines)
-    lines = _drop_boilerplate(lines, profile)
-    lines = _strip_title(lines, title)
-    if lines and _TRUNCATED_END.search(lines[-1]) and not lines[-1].endswith(GAP_MARKER):
-        lines[-1] = _TRUNCATED_END.sub("", lines[-1]) + GAP_MARKER  # a preview cut off mid-sentence
-        partial = True
+    lines, paywall = _apply_paywall(lines, profile)
+    lines = _strip_title(_drop_boilerplate(lines, profile), title)
+    if _mark_cut(lines, profile):
+        paywall.partial = paywall.ended = True
     text = "\n".join(lines)
     if len(text) < profile.min_chars:
-        return _failed_or_blocked(
-            page_lines, f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}", common
-        )
-    gaps = [Gap(m.start(), n) for m, n in zip(re.finditer(re.escape(GAP_MARKER), text), omitted, strict=False)]
-    common["category"] = [c for c in common["category"] if c != title]  # type: ignore[union-attr]
+        reason = f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}"
+        return _failed_or_blocked(page_lines, reason, common)
+    markers = [m.start() for m in re.finditer(re.escape(GAP_MARKER), text)]
+    in_text = markers[:-1] if paywall.ended and text.endswith(GAP_MARKER) else markers
+    gaps = [Gap(pos, n) for pos, n in zip(in_text, paywall.omitted, strict=False)]
     parts = metadata.parse_title(title)
     return Extraction(
         "ok",
         text=text,
-        partial=partial,
+        partial=paywall.partial,
         gaps=gaps,
-        declared_chars=declared,
-        shown_chars=shown,
+        declared_chars=paywall.declared,
+        shown_chars=paywall.shown,
         masked_count=metadata.count_masks(text),
         char_count=len(text),
         speaker=parts.speaker,
         occasion=parts.occasion,
         genre=parts.genre,
-        **common,
+        **common,  # type: ignore[arg-type]
     )
 
 
@@ -286,11 +335,18 @@ def clean_page(
     body: bytes, profile: Profile, *, content_type: str | None = None, site_title: str | None = None
 ) -> Extraction:
     """Decode and clean raw bytes as fetched."""
+    version = extractor_version(profile)
     if not body.strip():
-        return Extraction("extraction_failed", "empty response body")
+        return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
     html, encoding = decode_html(body, content_type)
     if replacement_ratio(html) > 0.05:
-        return Extraction("extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding)
+        return Extraction(
+            "extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
     if len(html) < 20_000 and _BLOCKED.search(html) and len(re.sub(r"<[^>]+>", "", html)) < 3000:
-        return Extraction("blocked", "the site served a block or challenge page", encoding=encoding)
+        return Extraction(
+            "blocked", "the site served a block or challenge page", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
     return clean_html(html, profile, site_title=site_title, encoding=encoding)

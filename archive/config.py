@@ -69,9 +69,7 @@ class ArchiveSettings(_Model):
 class CrawlSettings(_Model):
     """Politeness and transport defaults shared by every site."""
 
-    user_agent: str = (
-        "speech-archive/0.1 (+https://github.com/speech-archive/speech-archive; archive@example.org)"
-    )
+    user_agent: str = "speech-archive/0.1 (+https://github.com/speech-archive/speech-archive; archive@example.org)"
     concurrency: int = Field(16, ge=1, le=256)
     concurrency_per_domain: int = Field(2, ge=1, le=64)
     delay: float = Field(1.0, ge=0, le=600)
@@ -121,9 +119,7 @@ class Schedule(_Model):
             except ValueError as exc:
                 raise ValueError(f"{text!r} is not a valid cron expression ({exc})") from None
             return cls(expression=text, cron=text)
-        raise ValueError(
-            f"{text!r} is not a schedule; use 'every 6h' (s/m/h/d) or a cron line like '0 */6 * * *'"
-        )
+        raise ValueError(f"{text!r} is not a schedule; use 'every 6h' (s/m/h/d) or a cron line like '0 */6 * * *'")
 
 
 class SiteConfig(_Model):
@@ -152,9 +148,7 @@ class SiteConfig(_Model):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not _SITE_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not a valid site name; use lower-case letters, digits, '-' or '_'"
-            )
+            raise ValueError(f"{value!r} is not a valid site name; use lower-case letters, digits, '-' or '_'")
         return value
 
     @field_validator("base_url", "start_urls")
@@ -172,7 +166,7 @@ class SiteConfig(_Model):
 
 
 class ProfileConfig(_Model):
-    """How to clean one site or CMS template family (see archive.profiles)."""
+    """How to clean one site or CMS template family (see archive.profiles and docs/CLEANING.md)."""
 
     extends: str | None = None
     boilerplate: list[Regex] = []
@@ -180,14 +174,55 @@ class ProfileConfig(_Model):
     truncate_after: list[Regex] = []
     """Regexes; the text is cut at the first line that matches (footers, disclaimers)."""
     body_xpath: str | None = None
+    """Where the body is; when set and it matches nothing, the page is a layout change (extraction_failed)."""
+    body_css: str | None = None
     title_xpath: str | None = None
+    title_css: str | None = None
     drop_xpath: list[str] = []
+    """Elements removed before anything else (hidden anti-copy noise, in-body ads)."""
+    drop_css: list[str] = []
+    title_strip: list[Regex] = []
+    """Regexes removed from the title (a file suffix, VIP badges)."""
     date_patterns: list[Regex] = []
+    date_fallback: bool | None = None
+    """Ask htmldate when no date pattern matched (off for sites that print no date: it only guesses)."""
     breadcrumb_pattern: Regex | None = None
     source_pattern: Regex | None = None
+    gap_patterns: list[Regex] = []
+    """Paywall gaps inside the text; group ``omitted`` (or the first group) is the number of characters left out."""
+    tail_patterns: list[Regex] = []
+    """A cut-off tail; the text ends before it. Groups ``declared`` and ``shown`` are the full and shown lengths."""
+    cut_patterns: list[Regex] = []
+    """Searched at the very end of the text: a preview cut off mid-sentence (``持...``)."""
     recognise: list[Regex] = []
     """Regexes searched in a page's HTML to recognise the profile when no site is named."""
     min_chars: int | None = Field(None, ge=0)
+
+    @field_validator("body_xpath", "title_xpath", "drop_xpath")
+    @classmethod
+    def _xpath(cls, value: str | list[str] | None) -> str | list[str] | None:
+        from lxml import etree
+
+        for expr in [value] if isinstance(value, str) else value or []:
+            try:
+                if expr:
+                    etree.XPath(expr)
+            except etree.XPathSyntaxError as exc:
+                raise ValueError(f"{expr!r} is not a valid XPath expression ({exc})") from None
+        return value
+
+    @field_validator("body_css", "title_css", "drop_css")
+    @classmethod
+    def _css(cls, value: str | list[str] | None) -> str | list[str] | None:
+        from cssselect import GenericTranslator, SelectorError
+
+        for expr in [value] if isinstance(value, str) else value or []:
+            try:
+                if expr:
+                    GenericTranslator().css_to_xpath(expr)
+            except SelectorError as exc:
+                raise ValueError(f"{expr!r} is not a valid CSS selector ({exc})") from None
+        return value
 
 
 class DaemonSettings(_Model):
@@ -236,7 +271,11 @@ def _location(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
     node: Any = data
     for item in loc:
         if isinstance(item, int):
-            name = node[item].get("name") if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) else None
+            name = (
+                node[item].get("name")
+                if isinstance(node, list) and item < len(node) and isinstance(node[item], dict)
+                else None
+            )
             parts[-1] = f"{parts[-1]}[{item}]" + (f" ({name})" if name else "") if parts else str(item)
         else:
             parts.append(str(item))
@@ -268,9 +307,7 @@ def load_config(path: Path) -> Config:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            f"config file {path} not found; pass --config PATH or set SPEECH_ARCHIVE_CONFIG"
-        ) from None
+        raise ConfigError(f"config file {path} not found; pass --config PATH or set SPEECH_ARCHIVE_CONFIG") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:

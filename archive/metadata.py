@@ -17,17 +17,53 @@ from archive.profiles import Profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold(text: str) -> str:
+    """Full-width ASCII forms to ASCII (：→:, （→(, ，→,, ２→2), one character for one.
+
+    Every profile pattern is matched against the folded line, so a pattern written
+    with ASCII punctuation matches both forms the sites use, and a match's span is
+    also a span of the original line.
+    """
+    return text.translate(_FOLD)
+
+
 _DATE_PARTS = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|›|>|→)\s*")
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|›|>|→|＞)\s*")
 _CRUMB_NOISE = {"正文", "首页", "网站首页", "主页", "内容", "阅读正文"}
-_OUTLINE_START = re.compile(r"^目录/?提纲[::]")
+_OUTLINE_START = re.compile(r"^目录/?提纲:")
 _OUTLINE_END = re.compile(r"^[…\.。]+$")
-_MASKS = re.compile(r"\*{1,4}|X{2,}|x{2,}|×{2,}|_(?=同志|书记|市|区|县|省)|某某")
+_MASKS = re.compile(
+    r"[*＊]{1,4}|(?<![A-Za-z])[XxＸ]{2,}(?![A-Za-z])|×{2,}|□{2,}|某某"
+    r"|(?<=[\u4e00-\u9fff，。、“])_+|_+(?=[\u4e00-\u9fff])"
+)
+"""Masked names: ``**`` / ``*`` (also numbers), ``XX``, ``×××``, ``□□``, ``某某`` and ``_`` standing for a name."""
+_GENRE_WORDS = "|".join((
+    "讲话稿", "讲话", "发言稿", "发言", "致辞", "致词", "主持词", "主持稿", "报告", "讲稿", "党课",
+    "开幕词", "闭幕词", "欢迎词", "贺词", "讲评", "总结讲话", "动员讲话", "表态发言",
+))  # fmt: skip
 _TITLE = re.compile(
     r"^(?:\d{4}年度?)?(?P<speaker>[^在到]{2,24}?)?(?:同志)?(?:在|到)(?P<occasion>.+?)(?:上|时|中|之际)?的?"
-    r"(?P<genre>讲话稿|讲话|发言稿|发言|致辞|主持词|报告|讲稿|动员讲话|表态发言)(?:材料|范文|提纲)?$"
+    rf"(?P<genre>{_GENRE_WORDS})(?:材料|范文|提纲|全文)?$"
 )
-_GENRE_KEYWORDS = ("主持词", "致辞", "发言", "报告", "讲话", "讲稿", "党课")
+_TITLE_NOISE = re.compile(r"\s*(?:[（(【\[][^）)】\]]{0,20}[）)】\]]|范文|精选|完整版|\d+篇)\s*$")
+_GENRE_BASE = {
+    "讲话稿": "讲话",
+    "动员讲话": "讲话",
+    "总结讲话": "讲话",
+    "发言稿": "发言",
+    "表态发言": "发言",
+    "致词": "致辞",
+    "开幕词": "致辞",
+    "闭幕词": "致辞",
+    "欢迎词": "致辞",
+    "贺词": "致辞",
+    "主持稿": "主持词",
+    "讲稿": "讲话",
+}
+_GENRE_KEYWORDS = ("主持词", "致辞", "党课", "发言", "报告", "讲话", "讲稿")
 
 
 @dataclass(frozen=True)
@@ -49,8 +85,9 @@ def parse_datetime(text: str) -> dt.datetime | None:
         return None
 
 
-def find_published(lines: Sequence[str], profile: Profile) -> dt.datetime | None:
-    for line in lines:
+def find_published(lines: Sequence[str], profile: Profile, folded: Sequence[str] | None = None) -> dt.datetime | None:
+    """The first date a site pattern finds (``folded``: the lines already folded, to fold them once)."""
+    for line in folded if folded is not None else map(fold, lines):
         for pattern in profile.date_patterns:
             match = pattern.search(line)
             if match:
@@ -61,7 +98,10 @@ def find_published(lines: Sequence[str], profile: Profile) -> dt.datetime | None
 
 
 def find_published_fallback(html: str) -> dt.datetime | None:
-    """htmldate on the whole page: slower and less exact, only when no site pattern matched."""
+    """htmldate on the whole page: slower and less exact, only when no site pattern matched.
+
+    ``original_date`` asks for the publication rather than the last-modified date.
+    """
     from htmldate import find_date
 
     try:
@@ -71,13 +111,17 @@ def find_published_fallback(html: str) -> dt.datetime | None:
     return parse_datetime(found) if found else None
 
 
-def find_category(lines: Sequence[str], profile: Profile, site_title: str | None) -> list[str]:
+def find_category(
+    lines: Sequence[str], profile: Profile, site_title: str | None, folded: Sequence[str] | None = None
+) -> list[str]:
+    """The breadcrumb trail without the site's name, 首页/正文 and empty parts."""
     if profile.breadcrumb_pattern is None:
         return []
-    for line in lines:
-        match = profile.breadcrumb_pattern.search(line)
+    for line, flat in zip(lines, folded if folded is not None else map(fold, lines), strict=False):
+        match = profile.breadcrumb_pattern.search(flat)
         if match:
-            parts = [p.strip() for p in _CRUMB_SPLIT.split(match.group(1)) if p.strip()]
+            trail = line[match.start(1) : match.end(1)]
+            parts = [p.strip() for p in _CRUMB_SPLIT.split(trail) if p.strip()]
             if parts and (parts[0] == site_title or parts[0].endswith(("网", "网站"))):
                 parts = parts[1:]
             parts = [p.strip("/ ") for p in parts if p.strip("/ ") not in _CRUMB_NOISE]
@@ -85,20 +129,20 @@ def find_category(lines: Sequence[str], profile: Profile, site_title: str | None
     return []
 
 
-def find_source(lines: Sequence[str], profile: Profile) -> str | None:
+def find_source(lines: Sequence[str], profile: Profile, folded: Sequence[str] | None = None) -> str | None:
     if profile.source_pattern is None:
         return None
-    for line in lines:
-        match = profile.source_pattern.search(line)
+    for line, flat in zip(lines, folded if folded is not None else map(fold, lines), strict=False):
+        match = profile.source_pattern.search(flat)
         if match:
-            return match.group(1).strip()
+            return line[match.start(1) : match.end(1)].strip()
     return None
 
 
-def find_outline(lines: Sequence[str]) -> tuple[list[str], tuple[int, int] | None]:
+def find_outline(lines: Sequence[str], folded: Sequence[str] | None = None) -> tuple[list[str], tuple[int, int] | None]:
     """Outline items of a ``目录/提纲:……`` block and the block's line span."""
-    for i, line in enumerate(lines):
-        if _OUTLINE_START.match(line):
+    for i, flat in enumerate(folded if folded is not None else map(fold, lines)):
+        if _OUTLINE_START.match(flat):
             items: list[str] = []
             for j in range(i + 1, min(len(lines), i + 40)):
                 if _OUTLINE_END.match(lines[j]):
@@ -113,12 +157,20 @@ def count_masks(text: str) -> int:
 
 
 def parse_title(title: str | None) -> TitleParts:
-    """Speaker, occasion and genre from the usual title pattern (区委书记在…上的讲话)."""
+    """Speaker, occasion and genre from the usual title pattern (区委书记在…上的讲话).
+
+    The genre is reduced to its base (讲话稿 -> 讲话, 开幕词 -> 致辞) so genres can be
+    counted; a title outside the pattern still gets a genre when it names one.
+    """
     if not title:
         return TitleParts(None, None, None)
-    match = _TITLE.match(title.strip())
+    text = title.strip()
+    for _ in range(3):  # "…讲话（2篇）范文" has more than one trailing decoration
+        text = _TITLE_NOISE.sub("", text)
+    match = _TITLE.match(text)
     if match:
-        speaker = match.group("speaker")
-        return TitleParts(speaker.strip() if speaker else None, match.group("occasion"), match.group("genre"))
-    genre = next((g for g in _GENRE_KEYWORDS if g in title), None)
-    return TitleParts(None, None, genre)
+        speaker = (match.group("speaker") or "").strip(" ,，、") or None
+        genre = match.group("genre")
+        return TitleParts(speaker, match.group("occasion"), _GENRE_BASE.get(genre, genre))
+    genre = next((g for g in _GENRE_KEYWORDS if g in text), None)
+    return TitleParts(None, None, _GENRE_BASE.get(genre, genre) if genre else None)

@@ -20,6 +20,8 @@ from replica.model import ArticleView, BodyPlan, Link, ListView
 from replica.paywall import full_plan
 
 PAD_MARKER = "<!--replica-padding-->"
+LAYOUTS = ("v1", "v2")
+"""Article layouts a site can serve (``ReplicaServer.set_layout``)."""
 
 
 class SiteTemplate:
@@ -42,6 +44,10 @@ class SiteTemplate:
     jammer_text: ClassVar[str] = "版权所有"
     decoys: ClassVar[tuple[tuple[str, str], ...]] = ()
     """Non-article, non-pagination links (path, text) sprinkled over every page."""
+    body_container: ClassVar[str] = ""
+    """Opening tag of the element holding an article body (layout ``v1``)."""
+    body_container_v2: ClassVar[str] = ""
+    """The same element after a redesign (layout ``v2``): the body sits in another container."""
 
     _article_re: ClassVar[re.Pattern[str]]
     _list_re: ClassVar[re.Pattern[str]]
@@ -100,6 +106,14 @@ class SiteTemplate:
 
     def render_list(self, view: ListView) -> str:
         raise NotImplementedError
+
+    def relayout(self, page: str, layout: str) -> str:
+        """An article page in another layout: ``v2`` moves the body to another container."""
+        if layout == "v1":
+            return page
+        if layout == "v2" and self.body_container and self.body_container in page:
+            return page.replace(self.body_container, self.body_container_v2, 1)
+        raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
 
     def encode(self, page: str) -> bytes:
         """Bytes as served; strict so a stray non-GBK character fails loudly in tests."""

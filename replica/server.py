@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from replica.base import LAYOUTS
 from replica.catalogue import Catalogue
 from replica.faults import CHALLENGE_PAGE, Fault, broken_gbk
 from replica.model import ExpectedArticle
@@ -159,6 +160,7 @@ class ReplicaServer:
         self._robots: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = {}
         self._faults: dict[tuple[str, str], Fault] = {}
+        self._layouts: dict[str, str] = {}
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._servers: dict[str, _SiteServer] = {}
@@ -304,6 +306,18 @@ class ReplicaServer:
             self._faults.clear()
             self._failures.clear()
 
+    def set_layout(self, site: str, layout: str = "v2") -> None:
+        """Redesign a site's article pages: ``v2`` moves the body to another container, ``v1`` restores it.
+
+        The text is unchanged (``expected`` stays true); a cleaner pinned to the old
+        container must notice instead of storing an empty or truncated text.
+        """
+        self._catalogue(site)
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+        with self._lock:
+            self._layouts[site] = layout
+
     def set_robots(self, site: str, text: str | None) -> None:
         """Serve ``text`` as the site's robots.txt (None restores the default)."""
         self._catalogue(site)
@@ -378,7 +392,8 @@ class ReplicaServer:
         if gone is not None:
             return _error(gone)
         article = catalogue.article_view(number, base, self.page_kb)
-        return _Response(200, template.content_type, template.encode(template.render_article(article)))
+        page = template.relayout(template.render_article(article), self._layouts.get(site, "v1"))
+        return _Response(200, template.content_type, template.encode(page))
 
 
 def _fault_response(self: ReplicaServer, site: str, path: str, fault: Fault) -> _Response | None:

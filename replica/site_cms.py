@@ -29,6 +29,8 @@ class CmsTemplate(SiteTemplate):
     icp_sep = ": "
     date_label = "发布时间:"
     jammer = '<font class="jammer">{text}</font>'
+    body_container = '<div class="content">'
+    body_container_v2 = '<div class="article-text">'
     list_heading = "公文范文"
 
     def intro(self, view: ArticleView) -> str:

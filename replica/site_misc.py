@@ -38,6 +38,8 @@ class Biganzi(SiteTemplate):
     pagination_pattern = r"/doc/jianghua/(?:\d+\.html)?$"
     robots_disallow = ("/admin/", "/user/", "/pay/")
     jammer = '<span style="display: none;">笔杆子家园网</span>'
+    body_container = '<div class="doc-text">'
+    body_container_v2 = '<div class="doc-body">'
     decoys = (("/doc/zongjie/", "工作总结"), ("/doc/xinde/", "心得体会"), ("/user/login.html", "登录"),
               ("/user/vip.html", "开通VIP"), ("/doc/zongjie/2.html", "总结第2页"), ("/help/", "帮助"))
 
@@ -131,6 +133,8 @@ class Sanweiyuan(SiteTemplate):
     pagination_pattern = r"/news/(?:list_\d+\.html)?$"
     robots_disallow = ("/admin/", "/search/")
     jammer = '<i style="display:none">三维园</i>'
+    body_container = '<div class="content">'
+    body_container_v2 = '<div class="text">'
     decoys = (("/zuowen/", "作文"), ("/zuowen/30211.html", "优秀作文"), ("/news/hot.html", "排行榜"),
               ("/search/", "搜索"), ("/about.html", "关于我们"))
 

@@ -41,6 +41,8 @@ class Wm114(SiteTemplate):
     pagination_pattern = rf"/wen/{CAT}/(?:list_{CAT}_\d+\.html)?$"
     robots_disallow = ("/admin/", "/e/member/", "/e/search/")
     jammer = '<span style="display:none">wm114版权所有</span>'
+    body_container = '<div class="content" id="content">'
+    body_container_v2 = '<div class="text" id="text">'
     decoys = (("/wen/126/", "工作总结"), ("/wen/131/", "心得体会"), ("/wen/131/179977.html", "精选心得体会范文"),
               ("/e/member/login.php", "会员登录"), ("/e/member/register/", "注册会员"),
               ("/e/search/", "高级搜索"), ("/html/help.html", "帮助中心"))

@@ -16,8 +16,8 @@ from archive.leases import LeaseKeeper, holder_name
 from archive.queries import list_runs, next_run_times, page_history, run_dict, site_status, version_text
 from speech_archive import __version__, bench_cmd, clean_bench, daemon_cmd, export_cmd, extract_cmd, replica_cmd
 from speech_archive.console import (
-    ErrorReportingGroup,
     GROUP_CONFIG_KEY,
+    ErrorReportingGroup,
     config_option,
     err_console,
     get_config,

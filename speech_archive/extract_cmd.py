@@ -1,0 +1,279 @@
+"""`speech-archive extract` and `speech-archive reclean`: the cleaner, seen from the command line.
+
+``extract`` prints exactly what a crawl would store for a saved page or a URL
+(the same ``clean_page`` with the same profile and site title), so a profile can
+be debugged on one page. ``reclean`` runs the current extractor over the stored
+raw pages (archive/reclean.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from archive.clean import Extraction, clean_page
+from archive.config import DEFAULT_CONFIG_PATH, Config, SiteConfig
+from archive.decode import decode_html
+from archive.errors import CrawlError, NotFoundError, UsageError
+from archive.metadata import SHANGHAI
+from archive.normalize import content_hash
+from archive.profiles import Profile, ProfileBook, page_identity
+from speech_archive.console import config_option, err_console, get_config, resolve_config_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The profile a page is cleaned with, and why."""
+
+    profile: Profile
+    site: SiteConfig | None
+    how: str
+
+
+def load_config_or_defaults(config_path: Path | None) -> Config:
+    """The named config (command, group or environment), else ./config.toml, else the built-in defaults.
+
+    ``extract`` needs no archive, so it also works in a directory without a config file.
+    """
+    if resolve_config_path(config_path) == DEFAULT_CONFIG_PATH and not DEFAULT_CONFIG_PATH.exists():
+        return Config()
+    return get_config(config_path)
+
+
+def _site_by_url(config: Config, url: str) -> SiteConfig | None:
+    """The configured site a URL belongs to: same host and port as its base_url, or one of its host aliases."""
+    parts = urlsplit(url)
+    netloc, host = parts.netloc.lower(), (parts.hostname or "").lower()
+    for site in config.sites:
+        if netloc and urlsplit(site.base_url).netloc.lower() == netloc:
+            return site
+    for site in config.sites:
+        if host and host in {alias.lower() for alias in site.host_aliases}:
+            return site
+    return None
+
+
+def choose_profile(book: ProfileBook, config: Config, *, site_name: str | None, url: str | None, html: str) -> Choice:
+    """--site, else the URL's site, else what the page says of itself, else the default profile."""
+    if site_name:
+        site = next((s for s in config.sites if s.name == site_name), None)
+        if site is not None:
+            return Choice(book.for_site(site.name, site.profile), site, "--site")
+        if site_name in book:
+            return Choice(book.get(site_name), None, "--site (a profile)")
+        known = ", ".join([s.name for s in config.sites] + book.names())
+        raise UsageError(f"--site {site_name!r} is neither a configured site nor a profile; known: {known}")
+    site = _site_by_url(config, url) if url else None
+    if site is not None:
+        return Choice(book.for_site(site.name, site.profile), site, "URL")
+    identity = page_identity(html)
+    for own_url in identity.urls:
+        site = _site_by_url(config, own_url)
+        if site is not None:
+            return Choice(book.for_site(site.name, site.profile), site, "canonical link")
+    for site in config.sites:
+        if site.title and (site.title in identity.title or site.title in identity.footer):
+            return Choice(book.for_site(site.name, site.profile), site, "page title/footer")
+    profile = book.recognise(html)
+    if profile.name != "default":
+        site = next((s for s in config.sites if book.for_site(s.name, s.profile).name == profile.name), None)
+        return Choice(profile, site, "page title/footer")
+    return Choice(profile, None, "default")
+
+
+def fetch(url: str, config: Config) -> tuple[bytes, str | None]:
+    """One GET with the configured user agent and timeout; (body, Content-Type)."""
+    request = urllib.request.Request(url, headers={"User-Agent": config.crawl.user_agent, "Accept-Encoding": "gzip"})
+    try:
+        with urllib.request.urlopen(request, timeout=config.crawl.timeout) as response:
+            body = response.read(config.crawl.max_page_bytes + 1)
+            if response.headers.get("Content-Encoding", "").lower() == "gzip":
+                body = gzip.decompress(body)
+            return body, response.headers.get("Content-Type")
+    except urllib.error.HTTPError as exc:
+        raise CrawlError(f"cannot fetch {url}: HTTP {exc.code}; a crawl would store a fetch error") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise CrawlError(f"cannot fetch {url}: {reason}") from None
+
+
+def read_input(item: str, config: Config) -> tuple[bytes, str | None, str | None]:
+    """(body, Content-Type, URL) of a URL or a saved file."""
+    if item.startswith(("http://", "https://")):
+        body, content_type = fetch(item, config)
+        return body, content_type, item
+    path = Path(item)
+    if not path.is_file():
+        raise NotFoundError(f"{item}: no such file; give a saved page (HTML) or an http(s) URL")
+    try:
+        return path.read_bytes(), None, None
+    except OSError as exc:
+        raise NotFoundError(f"{item}: cannot read it ({exc.strerror})") from None
+
+
+def record(item: str, url: str | None, choice: Choice, ext: Extraction) -> dict[str, Any]:
+    """The JSON object for one page: the stored text and every metadata field."""
+    published = ext.published_at.astimezone(SHANGHAI).isoformat() if ext.published_at else None
+    return {
+        "input": item,
+        "url": url,
+        "site": choice.site.name if choice.site else None,
+        "profile": choice.profile.name,
+        "profile_from": choice.how,
+        "outcome": ext.outcome,
+        "reason": ext.reason,
+        "text": ext.text,
+        "content_hash": content_hash(ext.text) if ext.outcome == "ok" else None,
+        "title": ext.title,
+        "published_at": published,
+        "category": list(ext.category),
+        "source": ext.source,
+        "outline": list(ext.outline),
+        "partial": ext.partial,
+        "gaps": [asdict(g) for g in ext.gaps],
+        "declared_chars": ext.declared_chars,
+        "shown_chars": ext.shown_chars,
+        "masked_count": ext.masked_count,
+        "char_count": ext.char_count,
+        "speaker": ext.speaker,
+        "occasion": ext.occasion,
+        "genre": ext.genre,
+        "extractor_version": ext.extractor_version,
+        "encoding": ext.encoding,
+        "body_from": ext.method,
+    }
+
+
+def _human(rec: dict[str, Any]) -> str:
+    gaps = ", ".join(f"{g['omitted_chars'] or '?'} chars at {g['offset']}" for g in rec["gaps"]) or "none"
+    rows = [
+        ("outcome", rec["outcome"] + (f": {rec['reason']}" if rec["reason"] else "")),
+        ("site / profile", f"{rec['site'] or '-'} / {rec['profile']} (from {rec['profile_from']})"),
+        ("encoding / body", f"{rec['encoding']} / {rec['body_from']}"),
+        ("title", rec["title"]),
+        ("published", rec["published_at"]),
+        ("category", " > ".join(rec["category"])),
+        ("source", rec["source"]),
+        ("outline", " | ".join(rec["outline"])),
+        ("partial", f"{'yes' if rec['partial'] else 'no'}; gaps: {gaps}"),
+        ("declared / shown", f"{rec['declared_chars']} / {rec['shown_chars']}"),
+        ("masked / chars", f"{rec['masked_count']} / {rec['char_count']}"),
+        ("speaker", f"{rec['speaker']} | occasion: {rec['occasion']} | genre: {rec['genre']}"),
+        ("extractor", rec["extractor_version"]),
+    ]
+    head = "\n".join(f"{k:<17} {v if v not in (None, '') else '-'}" for k, v in rows)
+    return f"== {rec['input']}\n{head}\n{'-' * 40}\n{rec['text']}\n"
+
+
+@click.command("extract")
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--site", "site_name", metavar="NAME", help="Clean as this configured site (or profile).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per page, one per line, in the order given.")
+@config_option
+def extract(inputs: tuple[str, ...], site_name: str | None, as_json: bool, config_path: Path | None) -> None:
+    """Print what a crawl would store for each saved page or URL: cleaned text and metadata."""
+    config = load_config_or_defaults(config_path)
+    book = ProfileBook(config.profiles)
+    for item in inputs:  # a typo in the fifth path should not come after four pages of output
+        if not item.startswith(("http://", "https://")) and not Path(item).is_file():
+            raise NotFoundError(f"{item}: no such file; give a saved page (HTML) or an http(s) URL")
+    for item in inputs:
+        body, content_type, url = read_input(item, config)
+        html, _encoding = decode_html(body, content_type)
+        choice = choose_profile(book, config, site_name=site_name, url=url, html=html)
+        title = choice.site.title if choice.site and choice.site.title else None
+        ext = clean_page(body, choice.profile, content_type=content_type, site_title=title)
+        rec = record(item, url, choice, ext)
+        click.echo(json.dumps(rec, ensure_ascii=False) if as_json else _human(rec))
+
+
+@click.command("reclean")
+@click.option("--site", "site_names", multiple=True, metavar="NAME", help="Only this site (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Count what would change; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@config_option
+def reclean(site_names: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None) -> None:
+    """Re-clean the stored raw pages with the current extractor; changed texts become re-clean versions."""
+    from archive.db import Archive
+    from archive.leases import LeaseKeeper, holder_name
+    from archive.reclean import SiteCleaning, count_pages, iter_site_names
+    from archive.reclean import reclean as run_reclean
+
+    config = get_config(config_path)
+    book = ProfileBook(config.profiles)
+    configured = {s.name: s for s in config.sites}
+    with Archive(config.archive.database_url) as archive:
+        with archive.session() as session:
+            stored = list(iter_site_names(session))
+        for name in site_names:
+            if name not in stored:
+                raise NotFoundError(f"site {name!r} has no pages in the archive; stored sites: {', '.join(stored)}")
+        chosen = list(site_names) or stored
+        sites = {
+            n: SiteCleaning(configured[n].profile, configured[n].title) if n in configured else SiteCleaning()
+            for n in chosen
+        }
+        for name, how in sites.items():
+            book.for_site(name, how.profile)  # a bad profile name fails here, before any work
+        lease = config.daemon.lease_seconds
+        with LeaseKeeper(archive, holder_name("reclean"), lease) as keeper:
+            refused = keeper.acquire(sites)
+            if refused:
+                raise next(iter(refused.values()))
+            total = count_pages(archive, list(sites))
+            progress = _Progress(total, quiet=as_json)
+            try:
+                report = run_reclean(archive, book, sites, dry_run=dry_run, progress=progress.advance)
+            finally:
+                progress.stop()
+    result = {**report.as_dict(), "dry_run": dry_run}
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    verb = "would add" if dry_run else "added"
+    err_console.print(
+        f"reclean: {result['pages']} pages: {verb} {result['recleaned']} re-clean versions, "
+        f"{result['unchanged']} unchanged, {result['failed']} failed (kept, see the log), "
+        f"{result['no_raw']} without a stored raw page",
+        highlight=False,
+    )
+
+
+class _Progress:
+    """A bar on a terminal; a log line every 10 s elsewhere."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.done = total, 0
+        self.started = self.last = time.monotonic()
+        self.bar = None
+        if err_console.is_terminal and not quiet:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=err_console, transient=True)
+            self.task = self.bar.add_task("reclean", total=total)
+            self.bar.start()
+
+    def advance(self, pages: int) -> None:
+        self.done += pages
+        now = time.monotonic()
+        if self.bar is not None:
+            self.bar.update(self.task, advance=pages)
+        elif now - self.last >= 10:
+            self.last = now
+            log.info("reclean done=%d total=%d rate=%.0f/s", self.done, self.total, self.done / (now - self.started))
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
