@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.clean import Extraction
 from archive.models import Capture, Content, Page, Site, Version, utcnow
+from archive.normalize import bytes_hash
 from archive.rawstore import store_raw
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def ingest(
     session.flush()
     if outcome == "new_version":
         assert extraction is not None and digest is not None
-        change = "first" if number == 1 else "edit"
+        change = "first" if number == 1 else _change_kind(session, page.id, fetched.body, extraction)
         add_version(session, page, digest, extraction, capture_id=capture.id, change=change, number=number or 1)
     if fetched.status is not None and 200 <= fetched.status < 300 and outcome != "blocked":
         page.etag = _header(fetched.headers, "etag")
@@ -180,6 +181,21 @@ def ingest(
     if reason and outcome != "unchanged":
         log.warning("%s %s: %s", outcome, fetched.url, reason)
     return Ingested(outcome, page.id, number if outcome == "new_version" else None, reason, created)
+
+
+def _change_kind(session: Session, page_id: int, body: bytes | None, extraction: Extraction) -> str:
+    """An edit, unless the bytes are those the latest version came from and only the extractor changed.
+
+    That case is a better cleaner re-reading the same page (a re-clean), which must never count
+    as a page change.
+    """
+    previous = latest_version(session, page_id)
+    if previous is None or body is None or previous.extractor_version == extraction.extractor_version:
+        return "edit"
+    raw_of_previous = session.execute(
+        select(Capture.raw_sha256).where(Capture.id == previous.capture_id)
+    ).scalar_one_or_none()
+    return "reclean" if raw_of_previous == bytes_hash(body) else "edit"
 
 
 def _decide(

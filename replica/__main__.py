@@ -21,8 +21,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sites", nargs="*", choices=SITE_NAMES, help="subset of sites to serve")
     args = parser.parse_args(argv)
     try:
-        serve(port=args.port, articles_per_site=args.articles, per_page=args.per_page, seed=args.seed,
-              page_kb=args.page_kb, sites=args.sites)
+        serve(
+            port=args.port,
+            articles_per_site=args.articles,
+            per_page=args.per_page,
+            seed=args.seed,
+            page_kb=args.page_kb,
+            sites=args.sites,
+        )
     except (OSError, ValueError) as exc:
         print(f"replica: cannot serve on port {args.port}: {exc}", file=sys.stderr)
         return 1

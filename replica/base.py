@@ -165,7 +165,10 @@ class SiteTemplate:
         """Pad the page toward ``page_kb`` using links beyond the visible sidebars."""
         pool = view.related if isinstance(view, ArticleView) else view.hot
         return chrome.pad_page(
-            page, PAD_MARKER, view.page_kb * 1024, self.encoding,
+            page,
+            PAD_MARKER,
+            view.page_kb * 1024,
+            self.encoding,
             lambda need: chrome.padding(self.name, key, view.noise, need, pool=pool[16:], encoding=self.encoding),
         )
 
@@ -174,8 +177,10 @@ class SiteTemplate:
 
     def ads_html(self, view: ArticleView | ListView, key: int | str, css: str = "ad") -> str:
         texts = chrome.ads(self.name, key, view.noise)
-        return "".join(f'<div class="{css}"><a href="/plus/ad_js.php?id={i}" rel="nofollow">{esc(t)}</a></div>'
-                       for i, t in enumerate(texts, 1))
+        return "".join(
+            f'<div class="{css}"><a href="/plus/ad_js.php?id={i}" rel="nofollow">{esc(t)}</a></div>'
+            for i, t in enumerate(texts, 1)
+        )
 
 
 def compile_patterns(cls: type[SiteTemplate], article: str, listing: str) -> None:

@@ -144,11 +144,19 @@ class Catalogue:
             prev = self._link(self._live[index - 1]) if index > 0 else None
             nxt = self._link(self._live[index + 1]) if 0 <= index < len(self._live) - 1 else None
             return ArticleView(
-                aid=aid, path=self.site.article_path(aid, art.published), title=self._title(art),
-                published=art.published, paragraphs=paragraphs,
-                outline=tuple(p for p in paragraphs if is_head(p)), plan=self.site.plan(aid, paragraphs),
-                base_url=base_url, noise=self.noise, page_kb=page_kb,
-                related=self._pool(str(aid), aid), prev=prev, next=nxt,
+                aid=aid,
+                path=self.site.article_path(aid, art.published),
+                title=self._title(art),
+                published=art.published,
+                paragraphs=paragraphs,
+                outline=tuple(p for p in paragraphs if is_head(p)),
+                plan=self.site.plan(aid, paragraphs),
+                base_url=base_url,
+                noise=self.noise,
+                page_kb=page_kb,
+                related=self._pool(str(aid), aid),
+                prev=prev,
+                next=nxt,
             )
 
     def pages(self, per_page: int) -> int:
@@ -160,14 +168,21 @@ class Catalogue:
             pages = self.pages(per_page)
             if not 1 <= page <= pages:
                 return None
-            newest_first = self._live[::-1][(page - 1) * per_page: page * per_page]
+            newest_first = self._live[::-1][(page - 1) * per_page : page * per_page]
             items = []
             for art in newest_first:
                 body = self._paragraphs(art)
                 summary = body[1] if len(body) > 1 else body[0]
                 items.append(ListItem(self._link(art), art.published, summary[:60] + "…"))
-            return ListView(page=page, pages=pages, items=tuple(items), base_url=base_url,
-                            noise=self.noise, page_kb=page_kb, hot=self._pool(f"list{page}", None))
+            return ListView(
+                page=page,
+                pages=pages,
+                items=tuple(items),
+                base_url=base_url,
+                noise=self.noise,
+                page_kb=page_kb,
+                hot=self._pool(f"list{page}", None),
+            )
 
     def expected(self, aid: int, base_url: str) -> ExpectedArticle:
         site = self.site
@@ -177,10 +192,19 @@ class Catalogue:
             path, published, mask = site.article_path(aid, art.published), art.published, art.mask
         plan = site.plan(aid, paragraphs)
         return ExpectedArticle(
-            site=site.name, aid=aid, url=base_url + path, title=title,
-            published_at=site.published_at(published), category=site.category(), source=site.source(),
-            outline=site.outline([p for p in paragraphs if is_head(p)]), paragraphs=plan.shown_paragraphs,
-            partial=plan.partial, gaps=list(plan.gaps), declared_chars=plan.declared, shown_chars=plan.shown,
+            site=site.name,
+            aid=aid,
+            url=base_url + path,
+            title=title,
+            published_at=site.published_at(published),
+            category=site.category(),
+            source=site.source(),
+            outline=site.outline([p for p in paragraphs if is_head(p)]),
+            paragraphs=plan.shown_paragraphs,
+            partial=plan.partial,
+            gaps=list(plan.gaps),
+            declared_chars=plan.declared,
+            shown_chars=plan.shown,
             mask=mask,
         )
 

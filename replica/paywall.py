@@ -36,7 +36,7 @@ def _pieces(paragraphs: Sequence[str], ranges: list[tuple[int, int]]) -> list[tu
             end = start + len(text)
             a, b = max(lo, start), min(hi, end)
             if a < b:
-                blocks.append(("p", text[a - start:b - start]))
+                blocks.append(("p", text[a - start : b - start]))
             start = end
     return blocks
 

@@ -16,8 +16,10 @@ from replica.chrome import esc
 from replica.model import ArticleView, ListView
 
 INTRO = "下面是小编为大家整理的{title},供大家参考。"
-_CSS = (".jammer{display:none}.header .nav a{padding:0 10px}.article .content p{text-indent:2em;"
-        "line-height:2}.sidebar li{height:26px;overflow:hidden}.ad{background:#fffbe6;padding:6px}")
+_CSS = (
+    ".jammer{display:none}.header .nav a{padding:0 10px}.article .content p{text-indent:2em;"
+    "line-height:2}.sidebar li{height:26px;overflow:hidden}.ad{background:#fffbe6;padding:6px}"
+)
 _CUT = re.compile(r"[，。；：！？]")
 
 
@@ -91,7 +93,8 @@ class CmsTemplate(SiteTemplate):
         views = chrome.view_count(self.name, view.aid, view.noise)
         prev_next = "".join(
             f'<li>{label}<a href="{esc(link.path)}">{esc(link.title)}</a></li>'
-            for label, link in (("上一篇:", view.prev), ("下一篇:", view.next)) if link
+            for label, link in (("上一篇:", view.prev), ("下一篇:", view.next))
+            if link
         )
         main = (
             f'<div class="wrap"><div class="left">{self.breadcrumb(view)}<div class="article">\n'
@@ -136,8 +139,13 @@ class Zhongyi(CmsTemplate):
     pagination_pattern = r"/fanwen/gongwen/(?:list_\d+\.html)?$"
     robots_disallow = ("/admin/", "/plus/", "/member/")
     jammer_text = "本文来自众一秘书网"
-    decoys = (("/fanwen/zongjie/", "工作总结"), ("/fanwen/xinde/", "心得体会"),
-              ("/fanwen/zongjie/88231.html", "年度总结范文"), ("/member/login.php", "登录"), ("/tags.html", "标签"))
+    decoys = (
+        ("/fanwen/zongjie/", "工作总结"),
+        ("/fanwen/xinde/", "心得体会"),
+        ("/fanwen/zongjie/88231.html", "年度总结范文"),
+        ("/member/login.php", "登录"),
+        ("/tags.html", "标签"),
+    )
 
     def article_path(self, aid: int, published: datetime) -> str:
         return f"/fanwen/gongwen/{aid}.html"
@@ -162,8 +170,13 @@ class Lixin(CmsTemplate):
     pagination_pattern = r"/gongwen/(?:index_\d+\.html)?$"
     robots_disallow = ("/admin/", "/e/", "/d/")
     jammer_text = "力信秘书网www.lixin.example"
-    decoys = (("/fanwen/", "范文大全"), ("/zongjie/", "工作总结"), ("/zongjie/202305/371377.html", "上半年工作总结"),
-              ("/e/member/login.php", "登录"), ("/sitemap.html", "网站地图"))
+    decoys = (
+        ("/fanwen/", "范文大全"),
+        ("/zongjie/", "工作总结"),
+        ("/zongjie/202305/371377.html", "上半年工作总结"),
+        ("/e/member/login.php", "登录"),
+        ("/sitemap.html", "网站地图"),
+    )
 
     def article_path(self, aid: int, published: datetime) -> str:
         return f"/gongwen/{published:%Y%m}/{aid}.html"
@@ -178,12 +191,16 @@ class Lixin(CmsTemplate):
         return "网友投稿"
 
     def info_line(self, view: ArticleView) -> str:
-        return (f'时间:{self.date_text(view.published)} <a href="{self.list_path(1)}">公文范文</a> '
-                f'<span class="source">来源:网友投稿</span>')
+        return (
+            f'时间:{self.date_text(view.published)} <a href="{self.list_path(1)}">公文范文</a> '
+            f'<span class="source">来源:网友投稿</span>'
+        )
 
     def breadcrumb(self, view: ArticleView) -> str:
-        return (f'<div class="position">当前位置:<a href="/">力信秘书网</a>&gt;<a href="/fanwen/">范文大全</a> &gt; '
-                f'<a href="{self.list_path(1)}">公文范文</a> &gt; {esc(view.title)}</div>\n')
+        return (
+            f'<div class="position">当前位置:<a href="/">力信秘书网</a>&gt;<a href="/fanwen/">范文大全</a> &gt; '
+            f'<a href="{self.list_path(1)}">公文范文</a> &gt; {esc(view.title)}</div>\n'
+        )
 
     def intro(self, view: ArticleView) -> str:
         """The CMS description: the body's first ~100 characters cut before a comma."""

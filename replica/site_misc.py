@@ -40,8 +40,14 @@ class Biganzi(SiteTemplate):
     jammer = '<span style="display: none;">笔杆子家园网</span>'
     body_container = '<div class="doc-text">'
     body_container_v2 = '<div class="doc-body">'
-    decoys = (("/doc/zongjie/", "工作总结"), ("/doc/xinde/", "心得体会"), ("/user/login.html", "登录"),
-              ("/user/vip.html", "开通VIP"), ("/doc/zongjie/2.html", "总结第2页"), ("/help/", "帮助"))
+    decoys = (
+        ("/doc/zongjie/", "工作总结"),
+        ("/doc/xinde/", "心得体会"),
+        ("/user/login.html", "登录"),
+        ("/user/vip.html", "开通VIP"),
+        ("/doc/zongjie/2.html", "总结第2页"),
+        ("/help/", "帮助"),
+    )
 
     def article_path(self, aid: int, published: datetime) -> str:
         return f"/p-{aid}.html"
@@ -112,8 +118,10 @@ class Biganzi(SiteTemplate):
         pages = chrome.pagination(view.page, view.pages, self.list_path)
         key = f"list{view.page}"
         page = self._head(f"讲话发言 第{view.page}页")
-        page += (f'<div class="main"><div class="doc-list"><h2>讲话发言</h2><ul>\n{items}\n</ul>'
-                 f'<div class="pager">{pages}</div></div>\n')
+        page += (
+            f'<div class="main"><div class="doc-list"><h2>讲话发言</h2><ul>\n{items}\n</ul>'
+            f'<div class="pager">{pages}</div></div>\n'
+        )
         page += self._side(view, key) + "</div>\n" + self._tail(view)
         return self.finish(page, view, key)
 
@@ -135,8 +143,13 @@ class Sanweiyuan(SiteTemplate):
     jammer = '<i style="display:none">三维园</i>'
     body_container = '<div class="content">'
     body_container_v2 = '<div class="text">'
-    decoys = (("/zuowen/", "作文"), ("/zuowen/30211.html", "优秀作文"), ("/news/hot.html", "排行榜"),
-              ("/search/", "搜索"), ("/about.html", "关于我们"))
+    decoys = (
+        ("/zuowen/", "作文"),
+        ("/zuowen/30211.html", "优秀作文"),
+        ("/news/hot.html", "排行榜"),
+        ("/search/", "搜索"),
+        ("/about.html", "关于我们"),
+    )
 
     def article_path(self, aid: int, published: datetime) -> str:
         return f"/news/{aid}.html"
@@ -167,16 +180,21 @@ class Sanweiyuan(SiteTemplate):
         )
 
     def _foot(self, view: ArticleView | ListView) -> str:
-        return (f'<div class="foot">友情链接:{chrome.friend_links(self.name, view.noise)}<br>'
-                "Copyright 三维园 www.sanweiyuan.com</div>\n</body>\n</html>\n")
+        return (
+            f'<div class="foot">友情链接:{chrome.friend_links(self.name, view.noise)}<br>'
+            "Copyright 三维园 www.sanweiyuan.com</div>\n</body>\n</html>\n"
+        )
 
     def render_article(self, view: ArticleView) -> str:
         title = view.title
         paragraphs = "\n".join(f"<p>{p}</p>" for p in self.body_paragraphs(view, INDENT))
         note = SOURCE_NOTE.format(title=title, url=view.base_url + view.path)
         views = chrome.view_count(self.name, view.aid, view.noise)
-        links = "".join(f'<a href="{esc(x.path)}">{label}{esc(x.title)}</a><br>'
-                        for label, x in (("上一篇:", view.prev), ("下一篇:", view.next)) if x)
+        links = "".join(
+            f'<a href="{esc(x.path)}">{label}{esc(x.title)}</a><br>'
+            for label, x in (("上一篇:", view.prev), ("下一篇:", view.next))
+            if x
+        )
         main = (
             f'<div class="main"><div class="left"><h1>{esc(title)}</h1>\n'
             f'<div class="info">阅读:{views}次</div>\n'
@@ -188,8 +206,7 @@ class Sanweiyuan(SiteTemplate):
 
     def render_list(self, view: ListView) -> str:
         items = "\n".join(
-            f'<dl><dt><a href="{esc(item.link.path)}">{esc(item.link.title)}</a></dt>'
-            f"<dd>{esc(item.summary)}</dd></dl>"
+            f'<dl><dt><a href="{esc(item.link.path)}">{esc(item.link.title)}</a></dt><dd>{esc(item.summary)}</dd></dl>'
             for item in view.items
         )
         pages = chrome.pagination(view.page, view.pages, self.list_path)

@@ -22,8 +22,10 @@ CATEGORY = "党委/党务讲话/会议致辞/会议发言/开幕闭幕"
 GAP_MARKER = "……(新文秘网http://www.wm114.cn省略{n}字,正式会员可完整阅读)…… "
 TAIL_MARKER = " ……(未完,全文共{full}字,当前仅显示{shown}字,请阅读下面提示信息。"
 
-_CSS = (".nav a{margin:0 6px}.weizhi{height:28px}.content p{text-indent:2em;line-height:190%;"
-        "font-size:14px}.side h3{background:#eee}.ad{border:1px dashed #c00;margin:6px 0}")
+_CSS = (
+    ".nav a{margin:0 6px}.weizhi{height:28px}.content p{text-indent:2em;line-height:190%;"
+    "font-size:14px}.side h3{background:#eee}.ad{border:1px dashed #c00;margin:6px 0}"
+)
 
 
 class Wm114(SiteTemplate):
@@ -43,9 +45,15 @@ class Wm114(SiteTemplate):
     jammer = '<span style="display:none">wm114版权所有</span>'
     body_container = '<div class="content" id="content">'
     body_container_v2 = '<div class="text" id="text">'
-    decoys = (("/wen/126/", "工作总结"), ("/wen/131/", "心得体会"), ("/wen/131/179977.html", "精选心得体会范文"),
-              ("/e/member/login.php", "会员登录"), ("/e/member/register/", "注册会员"),
-              ("/e/search/", "高级搜索"), ("/html/help.html", "帮助中心"))
+    decoys = (
+        ("/wen/126/", "工作总结"),
+        ("/wen/131/", "心得体会"),
+        ("/wen/131/179977.html", "精选心得体会范文"),
+        ("/e/member/login.php", "会员登录"),
+        ("/e/member/register/", "注册会员"),
+        ("/e/search/", "高级搜索"),
+        ("/html/help.html", "帮助中心"),
+    )
 
     def article_path(self, aid: int, published: datetime) -> str:
         return f"/wen/{CAT}/{aid}.html"

@@ -125,9 +125,16 @@ def speech_title(seed: int) -> str:
 
 
 _BANKS: dict[str, tuple[str, ...]] = {
-    "V": ph.VERBS, "O": ph.WORK_AREAS, "O2": ph.WORK_AREAS, "I": ph.IDIOMS,
-    "R": ph.RESULTS, "Q": ph.SLOGANS, "D": ph.PROBLEMS, "B": ph.BAD_HABITS,
-    "C": ph.CONCEPTS, "H": ph.EXTRA_HOLDERS,
+    "V": ph.VERBS,
+    "O": ph.WORK_AREAS,
+    "O2": ph.WORK_AREAS,
+    "I": ph.IDIOMS,
+    "R": ph.RESULTS,
+    "Q": ph.SLOGANS,
+    "D": ph.PROBLEMS,
+    "B": ph.BAD_HABITS,
+    "C": ph.CONCEPTS,
+    "H": ph.EXTRA_HOLDERS,
 }
 _SHARED = {"O2": "O"}  # O and O2 draw from one bank and must differ within a sentence
 
@@ -142,8 +149,15 @@ class _Filler:
     def __init__(self, rng: random.Random, head: Headline, name: str) -> None:
         self.rng = rng
         self.head = head
-        self.fixed = {"P": PLACE, "M": PERSON, "L": LEADER, "U": head.unit,
-                      "Y": str(head.year), "OCC": head.occasion, "NAME": name}
+        self.fixed = {
+            "P": PLACE,
+            "M": PERSON,
+            "L": LEADER,
+            "U": head.unit,
+            "Y": str(head.year),
+            "OCC": head.occasion,
+            "NAME": name,
+        }
         self.used: dict[str, set[str]] = {}
 
     def slot(self, key: str) -> str:
@@ -222,9 +236,11 @@ def _raw_speech(seed: int, paragraphs: int | None) -> _Raw:
     total = paragraphs if paragraphs is not None else rng.randint(10, 22)
     total = max(3, total)
     out: list[str] = [rng.choice(ph.SALUTATIONS[head.genre])]
-    opening = (filler.fill(rng.choice(ph.OPENINGS))
-               + filler.fill(rng.choice(ph.OPENING_MIDDLES))
-               + filler.fill(rng.choice(ph.OPENING_ENDS)))
+    opening = (
+        filler.fill(rng.choice(ph.OPENINGS))
+        + filler.fill(rng.choice(ph.OPENING_MIDDLES))
+        + filler.fill(rng.choice(ph.OPENING_ENDS))
+    )
     out.append(opening)
     used_leads: set[str] = set()
     for numeral, count in enumerate(_section_layout(rng, total - 3)):
@@ -259,9 +275,16 @@ def generate_speech(seed: int, paragraphs: int | None = None, mask: str = "**") 
     paras = [render_masks(p, style, raw.place, raw.person) for p in raw.paragraphs]
     head = raw.headline
     return Speech(
-        seed=seed, title=head.title, speaker=head.speaker, occasion=head.occasion,
-        genre=head.genre, year=head.year, mask=mask, paragraphs=paras,
-        outline=[p for p in paras if HEAD_RE.match(p)], has_gbk_only=raw.has_gbk_only,
+        seed=seed,
+        title=head.title,
+        speaker=head.speaker,
+        occasion=head.occasion,
+        genre=head.genre,
+        year=head.year,
+        mask=mask,
+        paragraphs=paras,
+        outline=[p for p in paras if HEAD_RE.match(p)],
+        has_gbk_only=raw.has_gbk_only,
     )
 
 

@@ -82,8 +82,9 @@ class Daemon:
         self.settings = config.daemon
         self.sites = [s for s in config.sites if s.enabled]
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=make_engine(config.archive.database_url),
-                                                     tablename=JOBS_TABLE)},
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=make_engine(config.archive.database_url), tablename=JOBS_TABLE)
+            },
             executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace},
             timezone=dt.UTC,
@@ -123,8 +124,12 @@ class Daemon:
             self.metrics.daemon_error(site)
             return
         if held is not None:
-            log.info("crawl skipped site=%s: %s holds its lease until %s", site, held.holder,
-                     f"{held.expires_at:%H:%M:%S} UTC")
+            log.info(
+                "crawl skipped site=%s: %s holds its lease until %s",
+                site,
+                held.holder,
+                f"{held.expires_at:%H:%M:%S} UTC",
+            )
             self.metrics.observe(RunResult(site, "skipped", f"lease held by {held.holder}"))
             return
         try:
@@ -154,13 +159,22 @@ class Daemon:
         if event.code == EVENT_JOB_SUBMITTED and isinstance(event, JobSubmissionEvent):
             due = event.scheduled_run_times[-1]
             late = (dt.datetime.now(dt.UTC) - due).total_seconds()
-            log.info("crawl due site=%s scheduled=%s late=%.1fs runs=%d", site, due.astimezone(dt.UTC).isoformat(),
-                     late, len(event.scheduled_run_times))
+            log.info(
+                "crawl due site=%s scheduled=%s late=%.1fs runs=%d",
+                site,
+                due.astimezone(dt.UTC).isoformat(),
+                late,
+                len(event.scheduled_run_times),
+            )
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             self.metrics.observe(RunResult(site, "skipped", "the previous run is still going"))
         elif event.code == EVENT_JOB_MISSED and isinstance(event, JobExecutionEvent):
-            log.warning("crawl of %s due at %s missed by more than misfire_grace (%d s); not run",
-                        site, event.scheduled_run_time, self.settings.misfire_grace)
+            log.warning(
+                "crawl of %s due at %s missed by more than misfire_grace (%d s); not run",
+                site,
+                event.scheduled_run_time,
+                self.settings.misfire_grace,
+            )
             self.metrics.observe(RunResult(site, "missed"))
         elif event.code == EVENT_JOB_ERROR:
             self.metrics.daemon_error(site)
@@ -197,8 +211,12 @@ class Daemon:
         self.scheduler.resume()
         self.health.start()
         host, port = self.health.address
-        log.info("daemon running: %d site(s); health and metrics on http://%s:%d/healthz and /metrics",
-                 len(self.sites), host, port)
+        log.info(
+            "daemon running: %d site(s); health and metrics on http://%s:%d/healthz and /metrics",
+            len(self.sites),
+            host,
+            port,
+        )
         if not self.sites:
             log.warning("no enabled sites in %s; nothing will be crawled", self.config.source)
         try:

@@ -108,8 +108,13 @@ def build_trigger(site: SiteConfig) -> BaseTrigger:
     assert schedule.cron is not None
     minute, hour, day, month, dow = schedule.cron.split()
     return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_day_of_week(dow),
-        timezone=CRON_TIMEZONE, jitter=jitter,
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_crontab_day_of_week(dow),
+        timezone=CRON_TIMEZONE,
+        jitter=jitter,
     )
 
 
@@ -155,8 +160,15 @@ def reconcile_jobs(
         if job is None:
             extra = {"next_run_time": now} if first else {}
             scheduler.add_job(
-                JOB_FUNC, trigger=build_trigger(site), args=[site.name], id=jid, name=job_name(site),
-                misfire_grace_time=misfire_grace, coalesce=True, max_instances=1, **extra,
+                JOB_FUNC,
+                trigger=build_trigger(site),
+                args=[site.name],
+                id=jid,
+                name=job_name(site),
+                misfire_grace_time=misfire_grace,
+                coalesce=True,
+                max_instances=1,
+                **extra,
             )
             out.added.append(site.name)
         elif job.name != job_name(site):
@@ -187,5 +199,8 @@ def log_reconciled(result: Reconciled) -> None:
         log.info("schedule: never crawled, crawling now: %s", ", ".join(result.run_now))
     log.info(
         "schedule: %d added, %d changed, %d removed, %d unchanged",
-        len(result.added), len(result.changed), len(result.removed), len(result.unchanged),
+        len(result.added),
+        len(result.changed),
+        len(result.removed),
+        len(result.unchanged),
     )

@@ -72,14 +72,18 @@ class DaemonMetrics:
     ) -> None:
         self.registry = CollectorRegistry()
         self.runs = Counter(
-            "speech_archive_crawl_runs", "Scheduled crawl runs by site and outcome.", ["site", "outcome"],
+            "speech_archive_crawl_runs",
+            "Scheduled crawl runs by site and outcome.",
+            ["site", "outcome"],
             registry=self.registry,
         )
         self.pages = Counter(
             "speech_archive_pages_captured", "Pages captured by scheduled crawls.", ["site"], registry=self.registry
         )
         self.versions = Counter(
-            "speech_archive_versions_archived", "New page versions archived by scheduled crawls.", ["site"],
+            "speech_archive_versions_archived",
+            "New page versions archived by scheduled crawls.",
+            ["site"],
             registry=self.registry,
         )
         self.errors = Counter(
@@ -90,8 +94,10 @@ class DaemonMetrics:
             registry=self.registry,
         )
         self.last_success = Gauge(
-            "speech_archive_last_success_timestamp_seconds", "End of each site's last finished crawl (Unix time).",
-            ["site"], registry=self.registry,
+            "speech_archive_last_success_timestamp_seconds",
+            "End of each site's last finished crawl (Unix time).",
+            ["site"],
+            registry=self.registry,
         )
         self.registry.register(_LiveCollector(next_runs, running, scheduler_up))
 

@@ -229,17 +229,20 @@ class CrawlSupervisor:
         try:
             with self.archive.session() as session:
                 release_lease(session, site, holder_name("scheduled", pid, self.host))
-                rows = list(session.execute(
-                    select(CrawlRun).where(
-                        CrawlRun.pid == pid, CrawlRun.host == self.host,
-                        CrawlRun.started_at >= child.spawned_at - dt.timedelta(seconds=2),
-                    ).order_by(CrawlRun.id)
-                ).scalars())
+                rows = list(
+                    session.execute(
+                        select(CrawlRun)
+                        .where(
+                            CrawlRun.pid == pid,
+                            CrawlRun.host == self.host,
+                            CrawlRun.started_at >= child.spawned_at - dt.timedelta(seconds=2),
+                        )
+                        .order_by(CrawlRun.id)
+                    ).scalars()
+                )
                 if override is not None:
                     rows = self._apply(session, child, rows, override)
-                results = [
-                    RunResult(site, r.status, r.error, dict(r.stats or {}), r.finished_at, pid) for r in rows
-                ]
+                results = [RunResult(site, r.status, r.error, dict(r.stats or {}), r.finished_at, pid) for r in rows]
         except SQLAlchemyError as exc:
             log.error("could not record the end of the crawl of %s: %s", site, str(exc).splitlines()[0])
             status, reason = override or ("failed", "the run could not be read back from the archive")
@@ -249,9 +252,17 @@ class CrawlSupervisor:
         result = results[-1]
         level = logging.INFO if result.outcome == "finished" else logging.WARNING
         stats = result.stats
-        log.log(level, "crawl ended site=%s pid=%d outcome=%s pages=%s new_versions=%s errors=%s%s", site, pid,
-                result.outcome, stats.get("pages", 0), stats.get("new_versions", 0), stats.get("errors", 0),
-                f" reason={result.reason}" if result.reason else "")
+        log.log(
+            level,
+            "crawl ended site=%s pid=%d outcome=%s pages=%s new_versions=%s errors=%s%s",
+            site,
+            pid,
+            result.outcome,
+            stats.get("pages", 0),
+            stats.get("new_versions", 0),
+            stats.get("errors", 0),
+            f" reason={result.reason}" if result.reason else "",
+        )
         return result
 
     def _apply(self, session: Session, child: _Child, rows: list[CrawlRun], verdict: tuple[str, str]) -> list[CrawlRun]:

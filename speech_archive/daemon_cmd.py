@@ -12,8 +12,12 @@ from speech_archive.console import config_option, get_config, resolve_config_pat
 
 
 @click.command()
-@click.option("--listen", metavar="HOST:PORT", default=None,
-              help="Address of /healthz and /metrics (default: [daemon] listen, 127.0.0.1:9464).")
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    default=None,
+    help="Address of /healthz and /metrics (default: [daemon] listen, 127.0.0.1:9464).",
+)
 @config_option
 def daemon(listen: str | None, config_path: Path | None) -> None:
     """Crawl every enabled site on its schedule until stopped (SIGTERM or Ctrl-C).

@@ -36,12 +36,30 @@ from archive.normalize import content_hash
 
 SITES = ("wm114", "zy-mishu", "biganzi", "lixin", "sanweiyuan")
 _PHRASES = (
-    "同志们", "今天我们召开全区经济工作会议", "主要任务是总结去年工作", "部署今年任务",
-    "以习近平新时代中国特色社会主义思想为指导", "全面贯彻党的二十大精神", "坚持稳中求进工作总基调",
-    "一要抓项目建设", "二要抓改革创新", "三要抓民生实事", "四要抓安全生产", "五要抓作风建设",
-    "切实增强责任感和紧迫感", "以_同志为核心的党中央", "坚决扛起政治责任", "推动高质量发展取得新成效",
-    "乡村振兴战略深入实施", "营商环境持续优化", "生态环境质量稳步提升", "基层治理能力不断增强",
-    "各级领导干部要带头", "真抓实干、埋头苦干", "确保各项目标任务圆满完成", "为全面建设社会主义现代化国家贡献力量",
+    "同志们",
+    "今天我们召开全区经济工作会议",
+    "主要任务是总结去年工作",
+    "部署今年任务",
+    "以习近平新时代中国特色社会主义思想为指导",
+    "全面贯彻党的二十大精神",
+    "坚持稳中求进工作总基调",
+    "一要抓项目建设",
+    "二要抓改革创新",
+    "三要抓民生实事",
+    "四要抓安全生产",
+    "五要抓作风建设",
+    "切实增强责任感和紧迫感",
+    "以_同志为核心的党中央",
+    "坚决扛起政治责任",
+    "推动高质量发展取得新成效",
+    "乡村振兴战略深入实施",
+    "营商环境持续优化",
+    "生态环境质量稳步提升",
+    "基层治理能力不断增强",
+    "各级领导干部要带头",
+    "真抓实干、埋头苦干",
+    "确保各项目标任务圆满完成",
+    "为全面建设社会主义现代化国家贡献力量",
 )
 MEASURE_AT = 10_000
 
@@ -59,7 +77,7 @@ def synthetic_text(rng: random.Random, vocab: list[str], chars: int = 1000) -> s
     while size < chars:
         words = rng.choices(_PHRASES, k=rng.randint(1, 2)) + rng.choices(vocab, k=rng.randint(6, 14))
         rng.shuffle(words)
-        sentence = ",".join("".join(words[i:i + 3]) for i in range(0, len(words), 3)) + "。"
+        sentence = ",".join("".join(words[i : i + 3]) for i in range(0, len(words), 3)) + "。"
         if not lines or rng.random() < 0.25:
             lines.append(sentence)
         else:
@@ -71,9 +89,11 @@ def synthetic_text(rng: random.Random, vocab: list[str], chars: int = 1000) -> s
 
 def _page_html(title: str, text: str, noise: int) -> bytes:
     body = "".join(f"<p>{line}</p>\n" for line in text.split("\n"))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-            f"<div class='nav'>您的位置:首页>>公文范文>>正文</div><h1>{title}</h1>"
-            f"<div class='content'>{body}</div><div class='ad'>浏览次数:{noise}</div></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<div class='nav'>您的位置:首页>>公文范文>>正文</div><h1>{title}</h1>"
+        f"<div class='content'>{body}</div><div class='ad'>浏览次数:{noise}</div></body></html>"
+    ).encode()
 
 
 class _Synthesizer:
@@ -92,8 +112,15 @@ class _Synthesizer:
     def page(self, pid: int, out: dict[str, list[dict[str, Any]]]) -> None:
         site_id = pid % len(SITES) + 1
         seen = self.base + dt.timedelta(minutes=pid)
-        out["page"].append({"id": pid, "site_id": site_id, "url": f"http://127.0.0.1:{8999 + site_id}/a/{pid}.html",
-                            "first_seen_at": seen, "missing_count": 0})
+        out["page"].append(
+            {
+                "id": pid,
+                "site_id": site_id,
+                "url": f"http://127.0.0.1:{8999 + site_id}/a/{pid}.html",
+                "first_seen_at": seen,
+                "missing_count": 0,
+            }
+        )
         repost = pid > 20 and self.rng.random() < 0.05
         text = self.reposts[self.rng.randrange(len(self.reposts))] if repost else synthetic_text(self.rng, self.vocab)
         if len(self.reposts) < 1000:
@@ -113,29 +140,59 @@ class _Synthesizer:
         sha = hashlib.sha256(raw).hexdigest()
         digest = content_hash(text)
         self.capture_id += 1
-        out["raw"].append({"sha256": sha, "size": len(raw), "compression": "zstd", "data": self.zstd.compress(raw),
-                           "created_at": when})
-        out["capture"].append({
-            "id": self.capture_id, "page_id": pid, "fetched_at": when, "status_code": 200,
-            "outcome": "new_version" if number else "unchanged", "raw_sha256": sha, "encoding": "utf-8",
-            "headers": {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip", "Server": "nginx"},
-            "content_hash": digest,
-        })
+        out["raw"].append(
+            {
+                "sha256": sha,
+                "size": len(raw),
+                "compression": "zstd",
+                "data": self.zstd.compress(raw),
+                "created_at": when,
+            }
+        )
+        out["capture"].append(
+            {
+                "id": self.capture_id,
+                "page_id": pid,
+                "fetched_at": when,
+                "status_code": 200,
+                "outcome": "new_version" if number else "unchanged",
+                "raw_sha256": sha,
+                "encoding": "utf-8",
+                "headers": {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip", "Server": "nginx"},
+                "content_hash": digest,
+            }
+        )
         if not number:
             return
         self.version_id += 1
         partial = self.rng.random() < 0.2
         out["content"].append({"hash": digest, "text": text, "char_count": len(text), "created_at": when})
-        out["version"].append({
-            "id": self.version_id, "page_id": pid, "number": number, "content_hash": digest,
-            "capture_id": self.capture_id, "created_at": when, "change": "first" if number == 1 else "edit",
-            "title": title, "published_at": self.base - dt.timedelta(days=pid % 400),
-            "category": ["首页", "公文范文", "讲话稿"], "source": "网友投稿", "outline": ["一、抓项目", "二、抓改革"],
-            "partial": partial, "gaps": [{"offset": 500, "omitted_chars": 778}] if partial else [],
-            "declared_chars": 4149 if partial else None, "shown_chars": 2186 if partial else None,
-            "masked_count": 1, "char_count": len(text), "speaker": "区委书记", "occasion": "全区经济工作会议",
-            "genre": "讲话", "extractor_version": "bench",
-        })
+        out["version"].append(
+            {
+                "id": self.version_id,
+                "page_id": pid,
+                "number": number,
+                "content_hash": digest,
+                "capture_id": self.capture_id,
+                "created_at": when,
+                "change": "first" if number == 1 else "edit",
+                "title": title,
+                "published_at": self.base - dt.timedelta(days=pid % 400),
+                "category": ["首页", "公文范文", "讲话稿"],
+                "source": "网友投稿",
+                "outline": ["一、抓项目", "二、抓改革"],
+                "partial": partial,
+                "gaps": [{"offset": 500, "omitted_chars": 778}] if partial else [],
+                "declared_chars": 4149 if partial else None,
+                "shown_chars": 2186 if partial else None,
+                "masked_count": 1,
+                "char_count": len(text),
+                "speaker": "区委书记",
+                "occasion": "全区经济工作会议",
+                "genre": "讲话",
+                "extractor_version": "bench",
+            }
+        )
 
 
 def build_synthetic_archive(url: str, versions: int, seed: int = 1, chunk: int = 2000) -> int:
@@ -149,8 +206,19 @@ def build_synthetic_archive(url: str, versions: int, seed: int = 1, chunk: int =
     pages = (versions + 1) // 2
     with Archive(url) as archive:
         with archive.session() as s:
-            s.execute(insert(Site), [{"id": i + 1, "name": n, "title": n, "base_url": f"http://127.0.0.1:{9000 + i}",
-                                      "created_at": synth.base} for i, n in enumerate(SITES)])
+            s.execute(
+                insert(Site),
+                [
+                    {
+                        "id": i + 1,
+                        "name": n,
+                        "title": n,
+                        "base_url": f"http://127.0.0.1:{9000 + i}",
+                        "created_at": synth.base,
+                    }
+                    for i, n in enumerate(SITES)
+                ],
+            )
         for start in range(1, pages + 1, chunk):
             out: dict[str, list[dict[str, Any]]] = {k: [] for k in ("page", "raw", "content", "capture", "version")}
             for pid in range(start, min(start + chunk, pages + 1)):
@@ -175,8 +243,11 @@ def _peak_rss() -> int:
     it survives ``exec``, so a child would inherit its parent's peak.
     """
     try:
-        readings = [int(line.split()[1]) * 1024 for line in Path("/proc/self/status").read_text().splitlines()
-                    if line.startswith(("VmHWM:", "VmRSS:"))]
+        readings = [
+            int(line.split()[1]) * 1024
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith(("VmHWM:", "VmRSS:"))
+        ]
     except OSError:
         readings = []
     return max(readings) if readings else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -209,13 +280,22 @@ def child(url: str, fmt: str, out: str) -> dict[str, Any]:
     baseline = sampler.peak
     with Archive(url) as archive:
         started = time.perf_counter()
-        result = export(archive, ExportOptions(format=fmt, output=Path(out), compression=_compression(out)),
-                        tool_version="bench", progress=sampler)
+        result = export(
+            archive,
+            ExportOptions(format=fmt, output=Path(out), compression=_compression(out)),
+            tool_version="bench",
+            progress=sampler,
+        )
         seconds = time.perf_counter() - started
     versions = result.counts.get("versions", result.rows)
     return {
-        "format": fmt, "file": Path(out).name, "rows": versions, "captures": result.counts.get("captures"),
-        "seconds": round(seconds, 2), "rows_per_s": round(versions / seconds), "bytes": result.size,
+        "format": fmt,
+        "file": Path(out).name,
+        "rows": versions,
+        "captures": result.counts.get("captures"),
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(versions / seconds),
+        "bytes": result.size,
         "baseline_rss_mb": round(baseline / 2**20, 1),
         "peak_rss_at_10k_mb": round(sampler.at_mark / 2**20, 1) if sampler.at_mark else None,
         "peak_rss_mb": round(max(sampler.peak, _peak_rss()) / 2**20, 1),
@@ -250,8 +330,12 @@ def run_benchmark(rows: int, formats: list[str], workdir: Path | None, echo: Cal
         for fmt in formats:
             out = work / OUTPUTS[fmt]
             echo(f"exporting {fmt} …")
-            proc = subprocess.run([sys.executable, "-m", "speech_archive.export_bench", url, fmt, str(out)],
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [sys.executable, "-m", "speech_archive.export_bench", url, fmt, str(out)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode != 0:
                 from archive.errors import ExportError
 
@@ -259,8 +343,13 @@ def run_benchmark(rows: int, formats: list[str], workdir: Path | None, echo: Cal
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             out.unlink(missing_ok=True)
             out.with_name(out.name + ".manifest.json").unlink(missing_ok=True)
-        return {"rows": rows, "build_seconds": round(build_seconds, 1), "database_bytes": db.stat().st_size,
-                "python": sys.version.split()[0], "results": results}
+        return {
+            "rows": rows,
+            "build_seconds": round(build_seconds, 1),
+            "database_bytes": db.stat().st_size,
+            "python": sys.version.split()[0],
+            "results": results,
+        }
 
 
 def table_of(report: dict[str, Any]) -> Table:
@@ -269,9 +358,16 @@ def table_of(report: dict[str, Any]) -> Table:
         table.add_column(col, justify="left" if col == "format" else "right")
     for r in report["results"]:
         at10k = r["peak_rss_at_10k_mb"]
-        table.add_row(r["format"], f"{r['rows']:,}", f"{r['seconds']:.1f}", f"{r['rows_per_s']:,}",
-                      f"{r['bytes'] / 1e6:,.0f}", f"{r['baseline_rss_mb']:.0f} MB",
-                      f"{at10k:.0f} MB" if at10k else "-", f"{r['peak_rss_mb']:.0f} MB")
+        table.add_row(
+            r["format"],
+            f"{r['rows']:,}",
+            f"{r['seconds']:.1f}",
+            f"{r['rows_per_s']:,}",
+            f"{r['bytes'] / 1e6:,.0f}",
+            f"{r['baseline_rss_mb']:.0f} MB",
+            f"{at10k:.0f} MB" if at10k else "-",
+            f"{r['peak_rss_mb']:.0f} MB",
+        )
     return table
 
 

@@ -30,8 +30,13 @@ class TerminalProgress:
 
     def __init__(self, label: str) -> None:
         self.bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err_console, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
         )
         self.label = label
         self.task = self.bar.add_task(label, total=None, rate="")
@@ -87,16 +92,26 @@ def _summary(result: ExportResult) -> str:
 
 
 @click.command("export")
-@click.option("--format", "fmt", metavar="{jsonl,csv,parquet,warc}",
-              help="Output format (default: from the -o extension).")
-@click.option("-o", "--output", metavar="PATH|-",
-              help="File to write; .gz/.zst compress JSONL/CSV, .warc.gz WARC; '-' = stdout. "
-                   "Default: speech-archive-<time>.<format> here.")
+@click.option(
+    "--format", "fmt", metavar="{jsonl,csv,parquet,warc}", help="Output format (default: from the -o extension)."
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH|-",
+    help="File to write; .gz/.zst compress JSONL/CSV, .warc.gz WARC; '-' = stdout. "
+    "Default: speech-archive-<time>.<format> here.",
+)
 @click.option("--site", "sites", multiple=True, metavar="NAME", help="Only this site (repeatable).")
 @click.option("--since", metavar="DATE", help="Captured at or after DATE (YYYY-MM-DD or ISO time; UTC unless offset).")
 @click.option("--until", metavar="DATE", help="Captured before DATE (a bare date includes that whole day).")
-@click.option("--versions", default="all", show_default=True, metavar="{latest,all}",
-              help="Every version, or only each page's newest.")
+@click.option(
+    "--versions",
+    default="all",
+    show_default=True,
+    metavar="{latest,all}",
+    help="Every version, or only each page's newest.",
+)
 @click.option("--unique-content", is_flag=True, help="One row per content hash, listing every page and site.")
 @click.option("--complete-only", is_flag=True, help="Drop partial (paywalled/truncated) texts.")
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel (Chinese Windows) reads it right.")
@@ -104,15 +119,33 @@ def _summary(result: ExportResult) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result (counts, sha256, paths) as JSON on stdout.")
 @config_option
 def export_command(
-    *, fmt: str | None, output: str | None, sites: tuple[str, ...], since: str | None, until: str | None,
-    versions: str, unique_content: bool, complete_only: bool, excel: bool, since_last: str | None,
-    as_json: bool, config_path: Path | None,
+    *,
+    fmt: str | None,
+    output: str | None,
+    sites: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    versions: str,
+    unique_content: bool,
+    complete_only: bool,
+    excel: bool,
+    since_last: str | None,
+    as_json: bool,
+    config_path: Path | None,
 ) -> None:
     """Export the archive as JSONL, CSV, Parquet or WARC, with a manifest beside the file."""
     config = get_config(config_path)
     options = ExportOptions.parse(
-        format=fmt, output=output, sites=sites, since=since, until=until, versions=versions.lower(),
-        unique_content=unique_content, complete_only=complete_only, excel=excel, since_last=since_last,
+        format=fmt,
+        output=output,
+        sites=sites,
+        since=since,
+        until=until,
+        versions=versions.lower(),
+        unique_content=unique_content,
+        complete_only=complete_only,
+        excel=excel,
+        since_last=since_last,
     )
     if as_json and options.output is None:
         raise UsageError("--json prints to stdout, which -o - already uses for the data; drop one of them")
@@ -120,27 +153,51 @@ def export_command(
     progress = TerminalProgress(options.format) if err_console.is_terminal else LogProgress(options.format)
     try:
         with Archive(config.archive.database_url) as archive:
-            result = export(archive, options, tool_version=__version__,
-                            configured_sites=[s.name for s in config.sites], progress=progress)
+            result = export(
+                archive,
+                options,
+                tool_version=__version__,
+                configured_sites=[s.name for s in config.sites],
+                progress=progress,
+            )
     finally:
         progress.stop()
     if as_json:
-        out_console.print_json(json.dumps({
-            "format": result.format, "path": str(result.path) if result.path else None,
-            "manifest": str(result.manifest_path) if result.manifest_path else None, "rows": result.rows,
-            "counts": result.counts, "bytes": result.size, "sha256": result.sha256,
-            "seconds": round(result.seconds, 3), "cursor": result.cursor,
-        }, ensure_ascii=False))
+        out_console.print_json(
+            json.dumps(
+                {
+                    "format": result.format,
+                    "path": str(result.path) if result.path else None,
+                    "manifest": str(result.manifest_path) if result.manifest_path else None,
+                    "rows": result.rows,
+                    "counts": result.counts,
+                    "bytes": result.size,
+                    "sha256": result.sha256,
+                    "seconds": round(result.seconds, 3),
+                    "cursor": result.cursor,
+                },
+                ensure_ascii=False,
+            )
+        )
     err_console.print(_summary(result), highlight=False, markup=False, soft_wrap=True)
 
 
 @click.command("bench-export")
-@click.option("--rows", type=click.IntRange(10, 10_000_000), default=100_000, show_default=True,
-              help="Synthetic versions in the benchmark archive.")
-@click.option("--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all",
-              show_default=True)
-@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
-              help="Keep the synthetic archive here (reused when it already has --rows versions).")
+@click.option(
+    "--rows",
+    type=click.IntRange(10, 10_000_000),
+    default=100_000,
+    show_default=True,
+    help="Synthetic versions in the benchmark archive.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all", show_default=True
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the synthetic archive here (reused when it already has --rows versions).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> None:
     """Build a synthetic archive and measure each export format: rows/s and peak RSS (child processes)."""

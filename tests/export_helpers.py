@@ -31,32 +31,90 @@ TEXT_A = "同志们:\n今天我们召开全区经济工作会议,主要任务是
 TEXT_B = TEXT_A.replace("二要抓改革创新", "二要抓改革创新,三要抓民生实事")
 TEXT_C = "在全市安全生产工作会议上的讲话\n同志们:\n安全生产是底线,必须[……]抓紧抓实。"
 TEXT_D = "在全县乡村振兴工作推进会上的讲话\n一、提高认识\n二、突出重点\n三、强化保障"
-HEADERS = {"Content-Type": "text/html; charset=gbk", "Content-Encoding": "gzip", "Content-Length": "321",
-           "ETag": '"abc123"', "Server": "nginx"}
+HEADERS = {
+    "Content-Type": "text/html; charset=gbk",
+    "Content-Encoding": "gzip",
+    "Content-Length": "321",
+    "ETag": '"abc123"',
+    "Server": "nginx",
+}
 SITES = ("one", "two")
 
 VERSION_FIELDS = [
-    "schema_version", "site", "url", "page_id", "version", "version_id", "change", "captured_at", "archived_at",
-    "capture_id", "content_hash", "title", "published_at", "category", "source", "outline", "partial", "gaps",
-    "declared_chars", "shown_chars", "masked_count", "char_count", "speaker", "occasion", "genre",
-    "extractor_version", "text",
+    "schema_version",
+    "site",
+    "url",
+    "page_id",
+    "version",
+    "version_id",
+    "change",
+    "captured_at",
+    "archived_at",
+    "capture_id",
+    "content_hash",
+    "title",
+    "published_at",
+    "category",
+    "source",
+    "outline",
+    "partial",
+    "gaps",
+    "declared_chars",
+    "shown_chars",
+    "masked_count",
+    "char_count",
+    "speaker",
+    "occasion",
+    "genre",
+    "extractor_version",
+    "text",
 ]
 CONTENT_FIELDS = [
-    "schema_version", "content_hash", "char_count", "page_count", "version_count", "sites", "urls",
-    "first_captured_at", "last_captured_at", "title", "published_at", "partial", "occurrences", "text",
+    "schema_version",
+    "content_hash",
+    "char_count",
+    "page_count",
+    "version_count",
+    "sites",
+    "urls",
+    "first_captured_at",
+    "last_captured_at",
+    "title",
+    "published_at",
+    "partial",
+    "occurrences",
+    "text",
 ]
 TIMES = {"captured_at", "archived_at", "published_at", "first_captured_at", "last_captured_at"}
-INTS = {"schema_version", "page_id", "version", "version_id", "capture_id", "declared_chars", "shown_chars",
-        "masked_count", "char_count", "page_count", "version_count"}
+INTS = {
+    "schema_version",
+    "page_id",
+    "version",
+    "version_id",
+    "capture_id",
+    "declared_chars",
+    "shown_chars",
+    "masked_count",
+    "char_count",
+    "page_count",
+    "version_count",
+}
 BOOLS = {"partial"}
 JSON_CELLS = {"category", "outline", "gaps", "sites", "urls", "occurrences"}
-COMPARED = [f for f in VERSION_FIELDS if f not in ("schema_version", "page_id", "version_id", "capture_id",
-                                                    "archived_at")]
+COMPARED = [
+    f for f in VERSION_FIELDS if f not in ("schema_version", "page_id", "version_id", "capture_id", "archived_at")
+]
 
 RICH = {
-    "title": "区委书记在全区经济工作会议上的讲话", "published_at": dt.datetime(2025, 3, 9, 4, 57, 44, tzinfo=dt.UTC),
-    "category": ["新文秘网", "公文范文", "讲话稿"], "source": "网友投稿", "outline": ["一、抓项目", "二、抓改革"],
-    "masked_count": 2, "speaker": "区委书记", "occasion": "全区经济工作会议", "genre": "讲话",
+    "title": "区委书记在全区经济工作会议上的讲话",
+    "published_at": dt.datetime(2025, 3, 9, 4, 57, 44, tzinfo=dt.UTC),
+    "category": ["新文秘网", "公文范文", "讲话稿"],
+    "source": "网友投稿",
+    "outline": ["一、抓项目", "二、抓改革"],
+    "masked_count": 2,
+    "speaker": "区委书记",
+    "occasion": "全区经济工作会议",
+    "genre": "讲话",
 }
 
 
@@ -77,16 +135,32 @@ class Corpus:
         self.captures.append({"url": url, "when": when, "body": body})
         if outcome == "new_version":
             number = 1 + sum(v["url"] == url for v in self.versions)
-            self.versions.append({
-                "site": site, "url": url, "version": number, "change": "first" if number == 1 else "edit",
-                "captured_at": when, "content_hash": content_hash(text), "title": ext.title,
-                "published_at": ext.published_at, "category": list(ext.category), "source": ext.source,
-                "outline": list(ext.outline), "partial": ext.partial,
-                "gaps": [{"offset": g.offset, "omitted_chars": g.omitted_chars} for g in ext.gaps],
-                "declared_chars": ext.declared_chars, "shown_chars": ext.shown_chars,
-                "masked_count": ext.masked_count, "char_count": ext.char_count, "speaker": ext.speaker,
-                "occasion": ext.occasion, "genre": ext.genre, "extractor_version": ext.extractor_version, "text": text,
-            })
+            self.versions.append(
+                {
+                    "site": site,
+                    "url": url,
+                    "version": number,
+                    "change": "first" if number == 1 else "edit",
+                    "captured_at": when,
+                    "content_hash": content_hash(text),
+                    "title": ext.title,
+                    "published_at": ext.published_at,
+                    "category": list(ext.category),
+                    "source": ext.source,
+                    "outline": list(ext.outline),
+                    "partial": ext.partial,
+                    "gaps": [{"offset": g.offset, "omitted_chars": g.omitted_chars} for g in ext.gaps],
+                    "declared_chars": ext.declared_chars,
+                    "shown_chars": ext.shown_chars,
+                    "masked_count": ext.masked_count,
+                    "char_count": ext.char_count,
+                    "speaker": ext.speaker,
+                    "occasion": ext.occasion,
+                    "genre": ext.genre,
+                    "extractor_version": ext.extractor_version,
+                    "text": text,
+                }
+            )
         return outcome
 
 
@@ -101,10 +175,21 @@ def build_corpus(url: str) -> Corpus:
     assert corpus.put("one", a, TEXT_A, page_a, T0, **RICH) == "new_version"
     assert corpus.put("one", a, TEXT_A, page_a, T0 + DAY, **RICH) == "unchanged"
     assert corpus.put("one", a, TEXT_B, "<html>讲话 B</html>".encode("gbk"), T0 + 2 * DAY, **RICH) == "new_version"
-    assert corpus.put(
-        "two", x, TEXT_A, "<html>转载 A</html>".encode("gbk"), T0 + 3 * DAY, **{**RICH, "title": "转载:讲话"},
-        partial=True, gaps=[Gap(20, 778), Gap(40, None)], declared_chars=4149, shown_chars=2186,
-    ) == "new_version"
+    assert (
+        corpus.put(
+            "two",
+            x,
+            TEXT_A,
+            "<html>转载 A</html>".encode("gbk"),
+            T0 + 3 * DAY,
+            **{**RICH, "title": "转载:讲话"},
+            partial=True,
+            gaps=[Gap(20, 778), Gap(40, None)],
+            declared_chars=4149,
+            shown_chars=2186,
+        )
+        == "new_version"
+    )
     assert corpus.put("one", b, TEXT_C, b"<html>C</html>", T0 + 4 * DAY) == "new_version"
     return corpus
 
@@ -173,11 +258,15 @@ def read_warc(path: Path) -> list[dict[str, Any]]:
     records = []
     with path.open("rb") as fh:
         for rec in ArchiveIterator(fh, check_digests="raise"):
-            records.append({
-                "type": rec.rec_type, "protocol": rec.rec_headers.protocol,
-                "warc": dict(rec.rec_headers.headers), "http": rec.http_headers,
-                "body": rec.content_stream().read(),
-            })
+            records.append(
+                {
+                    "type": rec.rec_type,
+                    "protocol": rec.rec_headers.protocol,
+                    "warc": dict(rec.rec_headers.headers),
+                    "http": rec.http_headers,
+                    "body": rec.content_stream().read(),
+                }
+            )
     return records
 
 

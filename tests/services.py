@@ -84,8 +84,15 @@ class PostgresServer:
 
     def start(self) -> None:
         init = self._run(
-            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C", "--no-sync",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
@@ -94,8 +101,17 @@ class PostgresServer:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         start = self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "server.log"),
-            "-o", options, "-w", "-t", "60", "start",
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if start.returncode != 0:
             logfile = self.root / "server.log"
@@ -147,9 +163,21 @@ class DaemonProcess:
         self._out = log.open("ab")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "speech_archive", "daemon", "--config", str(config),
-             "--listen", "127.0.0.1:0", *extra],
-            cwd=REPO, stdout=self._out, stderr=subprocess.STDOUT, env=clean_env(),
+            [
+                sys.executable,
+                "-m",
+                "speech_archive",
+                "daemon",
+                "--config",
+                str(config),
+                "--listen",
+                "127.0.0.1:0",
+                *extra,
+            ],
+            cwd=REPO,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=clean_env(),
         )
 
     def text(self) -> str:
@@ -252,14 +280,26 @@ class ArchiveReader:
                 problems.append(f"integrity_check: {check}")
             problems += [f"foreign key: {r}" for r in self.rows("PRAGMA foreign_key_check")]
         problems += [f"run left running: {r}" for r in self.rows("SELECT id FROM crawl_runs WHERE status = 'running'")]
-        problems += [f"version without content: {r}" for r in self.rows(
-            "SELECT v.id FROM versions v LEFT JOIN contents c ON c.hash = v.content_hash WHERE c.hash IS NULL")]
-        problems += [f"capture of a missing run: {r}" for r in self.rows(
-            "SELECT c.id FROM captures c LEFT JOIN crawl_runs r ON r.id = c.run_id "
-            "WHERE c.run_id IS NOT NULL AND r.id IS NULL")]
-        problems += [f"new_version capture without its version: {r}" for r in self.rows(
-            "SELECT c.id FROM captures c LEFT JOIN versions v ON v.capture_id = c.id "
-            "WHERE c.outcome = 'new_version' AND v.id IS NULL")]
+        problems += [
+            f"version without content: {r}"
+            for r in self.rows(
+                "SELECT v.id FROM versions v LEFT JOIN contents c ON c.hash = v.content_hash WHERE c.hash IS NULL"
+            )
+        ]
+        problems += [
+            f"capture of a missing run: {r}"
+            for r in self.rows(
+                "SELECT c.id FROM captures c LEFT JOIN crawl_runs r ON r.id = c.run_id "
+                "WHERE c.run_id IS NOT NULL AND r.id IS NULL"
+            )
+        ]
+        problems += [
+            f"new_version capture without its version: {r}"
+            for r in self.rows(
+                "SELECT c.id FROM captures c LEFT JOIN versions v ON v.capture_id = c.id "
+                "WHERE c.outcome = 'new_version' AND v.id IS NULL"
+            )
+        ]
         return problems
 
     def close(self) -> None:

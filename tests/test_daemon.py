@@ -75,8 +75,14 @@ def start_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
 
 
 def write_daemon_config(
-    path: Path, server: Any, url: str, *, schedule: str = "every 3s", delay: float = 0.0,
-    sites: list[str] | None = None, **daemon: Any,
+    path: Path,
+    server: Any,
+    url: str,
+    *,
+    schedule: str = "every 3s",
+    delay: float = 0.0,
+    sites: list[str] | None = None,
+    **daemon: Any,
 ) -> Path:
     """Replica sites on a short schedule, no jitter; `delay` slows a crawl down to seconds."""
     doc = replica_config([server.site_spec(n) for n in sites or SITES], url, delay=delay)
@@ -128,8 +134,11 @@ def test_two_sites_run_on_time_and_a_restart_neither_loses_nor_doubles_a_run(
     config = write_daemon_config(tmp_path / "config.toml", server, archive_url)
     first = start_daemon(config, "first")
     for site in SITES:  # crawled at once (never crawled before), then on the 3 s grid
-        wait_until(f"a finished and a second run of {site}",
-                   lambda s=site: finished(reader, s) and len(reader.runs(s)) >= 2, timeout=60)
+        wait_until(
+            f"a finished and a second run of {site}",
+            lambda s=site: finished(reader, s) and len(reader.runs(s)) >= 2,
+            timeout=60,
+        )
     assert first.stop() == 0
     stored = reader.jobs()
     assert set(stored) == {f"crawl:{s}" for s in SITES}
@@ -178,14 +187,20 @@ def test_manual_crawl_is_refused_while_the_daemon_crawls_and_a_dead_holders_leas
 def _lease_scenario(
     tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
 ) -> None:
-    config = write_daemon_config(tmp_path / "config.toml", server, archive_url, schedule="every 2s",
-                                 delay=1.0, sites=["wm114"])
+    config = write_daemon_config(
+        tmp_path / "config.toml", server, archive_url, schedule="every 2s", delay=1.0, sites=["wm114"]
+    )
     command = [sys.executable, "-m", "speech_archive", "crawl", "--config", str(config), "wm114"]
-    holder = subprocess.Popen(command, cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+    holder = subprocess.Popen(
+        command, cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
-        wait_until("the manual crawl's lease", lambda: reader.rows(
-            "SELECT holder FROM leases WHERE holder LIKE :h", h=f"manual crawl pid {holder.pid} on %"))
+        wait_until(
+            "the manual crawl's lease",
+            lambda: reader.rows(
+                "SELECT holder FROM leases WHERE holder LIKE :h", h=f"manual crawl pid {holder.pid} on %"
+            ),
+        )
         daemon = start_daemon(config)
         daemon.wait_for_log(rf"crawl skipped site=wm114: manual crawl pid {holder.pid} on \S+ holds its lease")
     finally:
@@ -199,8 +214,9 @@ def _lease_scenario(
 
     run = wait_until("the daemon's crawl after the lease expired", lambda: running(reader, "wm114"), timeout=30)
     assert run["started_at"] >= expiry
-    refused = subprocess.run(command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120,
-                             check=False)
+    refused = subprocess.run(
+        command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False
+    )
     assert refused.returncode == 5, refused.stderr
     assert refused.stderr.strip().splitlines() == [refused.stderr.strip()]  # one line
     expected = f"error: site 'wm114' is already being crawled by scheduled crawl pid {run['pid']} on "
@@ -229,8 +245,11 @@ def test_a_killed_crawl_is_recorded_failed_and_scheduling_goes_on(
     assert row["status"] == "failed"
     assert row["error"] == f"crawl process {victim['pid']} was killed by SIGKILL"
     for site in SITES:  # both sites keep being scheduled, the one whose crawl was killed too
-        wait_until(f"a later run of {site}", lambda s=site: [
-            r for r in reader.runs(s) if r["started_at"] > killed_at and r["trigger"] == "scheduled"], timeout=45)
+        wait_until(
+            f"a later run of {site}",
+            lambda s=site: [r for r in reader.runs(s) if r["started_at"] > killed_at and r["trigger"] == "scheduled"],
+            timeout=45,
+        )
     assert daemon.get("/healthz")[0] == 200
     assert daemon.stop() == 0
     assert_no_overlap(reader)
@@ -240,12 +259,28 @@ def test_sigterm_during_a_crawl_interrupts_it_within_the_grace_period(
     tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
 ) -> None:
     grace = 10
-    config = write_daemon_config(tmp_path / "config.toml", server, archive_url, schedule="every 1h",
-                                 delay=1.0, sites=["wm114"], shutdown_grace=grace)
+    config = write_daemon_config(
+        tmp_path / "config.toml",
+        server,
+        archive_url,
+        schedule="every 1h",
+        delay=1.0,
+        sites=["wm114"],
+        shutdown_grace=grace,
+    )
     daemon = start_daemon(config)
-    run = wait_until("a crawl with a page archived", lambda: next((
-        r for r in reader.runs("wm114") if r["status"] == "running"
-        and reader.rows("SELECT id FROM captures WHERE run_id = :r", r=r["id"])), None), timeout=40)
+    run = wait_until(
+        "a crawl with a page archived",
+        lambda: next(
+            (
+                r
+                for r in reader.runs("wm114")
+                if r["status"] == "running" and reader.rows("SELECT id FROM captures WHERE run_id = :r", r=r["id"])
+            ),
+            None,
+        ),
+        timeout=40,
+    )
     started = time.monotonic()
     daemon.proc.send_signal(signal.SIGTERM)
     assert daemon.stop(timeout=grace + 20) == 0
@@ -262,11 +297,22 @@ def test_sigterm_during_a_crawl_interrupts_it_within_the_grace_period(
 def test_a_crawl_over_the_timeout_is_stopped_and_recorded_timed_out(
     tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
 ) -> None:
-    config = write_daemon_config(tmp_path / "config.toml", server, archive_url, schedule="every 1h",
-                                 delay=1.0, sites=["wm114"], crawl_timeout=3, shutdown_grace=5)
+    config = write_daemon_config(
+        tmp_path / "config.toml",
+        server,
+        archive_url,
+        schedule="every 1h",
+        delay=1.0,
+        sites=["wm114"],
+        crawl_timeout=3,
+        shutdown_grace=5,
+    )
     daemon = start_daemon(config)
-    row = wait_until("a timed-out run", lambda: next(
-        (r for r in reader.runs("wm114") if r["status"] == "timed_out"), None), timeout=40)
+    row = wait_until(
+        "a timed-out run",
+        lambda: next((r for r in reader.runs("wm114") if r["status"] == "timed_out"), None),
+        timeout=40,
+    )
     assert row["error"].startswith("crawl exceeded [daemon] crawl_timeout (3 s)")
     assert daemon.get("/healthz")[0] == 200
     assert daemon.stop() == 0
@@ -274,11 +320,14 @@ def test_a_crawl_over_the_timeout_is_stopped_and_recorded_timed_out(
 
 
 def test_healthz_follows_the_database_and_metrics_parse(
-    tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess],
+    tmp_path: Path,
+    server: Any,
+    archive_url: str,
+    reader: ArchiveReader,
+    start_daemon: Callable[..., DaemonProcess],
     request: pytest.FixtureRequest,
 ) -> None:
-    config = write_daemon_config(tmp_path / "config.toml", server, archive_url, schedule="every 1h",
-                                 sites=["wm114"])
+    config = write_daemon_config(tmp_path / "config.toml", server, archive_url, schedule="every 1h", sites=["wm114"])
     daemon = start_daemon(config)
     wait_until("the first crawl", lambda: finished(reader, "wm114"), timeout=40)
     wait_until("the daemon to record it", lambda: daemon.wait_for_log(r"crawl ended site=wm114 .*outcome=finished"))
@@ -287,8 +336,11 @@ def test_healthz_follows_the_database_and_metrics_parse(
 
     status, text = daemon.get("/metrics")
     assert status == 200
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for family in text_string_to_metric_families(text) for s in family.samples}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
     assert samples[("speech_archive_crawl_runs_total", (("outcome", "finished"), ("site", "wm114")))] == 1
     assert samples[("speech_archive_pages_captured_total", (("site", "wm114"),))] == 4
     assert samples[("speech_archive_versions_archived_total", (("site", "wm114"),))] == 4

@@ -12,16 +12,30 @@ from conftest import cli
 
 def config_with(tmp_path: Path, schedule: str = "every 6h", **daemon: object) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(tomli_w.dumps({
-        "archive": {"database_url": f"sqlite:///{tmp_path / 'archive.sqlite3'}"},
-        "daemon": daemon,
-        "sites": [
-            {"name": "ok", "base_url": "http://127.0.0.1:9", "start_urls": ["http://127.0.0.1:9/"],
-             "article_pattern": r"\d+\.html$"},
-            {"name": "wm114", "base_url": "http://127.0.0.1:9", "start_urls": ["http://127.0.0.1:9/"],
-             "article_pattern": r"\d+\.html$", "schedule": schedule},
-        ],
-    }), encoding="utf-8")
+    path.write_text(
+        tomli_w.dumps(
+            {
+                "archive": {"database_url": f"sqlite:///{tmp_path / 'archive.sqlite3'}"},
+                "daemon": daemon,
+                "sites": [
+                    {
+                        "name": "ok",
+                        "base_url": "http://127.0.0.1:9",
+                        "start_urls": ["http://127.0.0.1:9/"],
+                        "article_pattern": r"\d+\.html$",
+                    },
+                    {
+                        "name": "wm114",
+                        "base_url": "http://127.0.0.1:9",
+                        "start_urls": ["http://127.0.0.1:9/"],
+                        "article_pattern": r"\d+\.html$",
+                        "schedule": schedule,
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 

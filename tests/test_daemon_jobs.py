@@ -25,10 +25,17 @@ NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # a Monday, 09:00 in Shangha
 
 
 def site(name: str, schedule: str = "every 6h", jitter: int = 0, **kw: object) -> SiteConfig:
-    return SiteConfig.model_validate({
-        "name": name, "base_url": "http://127.0.0.1:1", "start_urls": ["http://127.0.0.1:1/"],
-        "article_pattern": r"\d+\.html$", "schedule": schedule, "jitter": jitter, **kw,
-    })
+    return SiteConfig.model_validate(
+        {
+            "name": name,
+            "base_url": "http://127.0.0.1:1",
+            "start_urls": ["http://127.0.0.1:1/"],
+            "article_pattern": r"\d+\.html$",
+            "schedule": schedule,
+            "jitter": jitter,
+            **kw,
+        }
+    )
 
 
 def fire_times(trigger: CronTrigger | IntervalTrigger, start: dt.datetime, n: int) -> list[dt.datetime]:
@@ -47,7 +54,12 @@ def test_crontab_weekdays_mean_what_crontab_says() -> None:
     assert isinstance(trigger, CronTrigger)
     local = [t.astimezone(CRON_TIMEZONE) for t in fire_times(trigger, NOW, 6)]
     assert [t.strftime("%a %H:%M") for t in local] == [
-        "Mon 09:30", "Tue 09:30", "Wed 09:30", "Thu 09:30", "Fri 09:30", "Mon 09:30",
+        "Mon 09:30",
+        "Tue 09:30",
+        "Wed 09:30",
+        "Thu 09:30",
+        "Fri 09:30",
+        "Mon 09:30",
     ]
     sunday = build_trigger(site("b", "0 3 * * 0"))
     assert fire_times(sunday, NOW, 1)[0].astimezone(CRON_TIMEZONE).strftime("%a %H:%M") == "Sun 03:00"
@@ -89,8 +101,13 @@ def test_reconcile_adds_changes_and_removes_and_a_restart_keeps_next_run_times(
     make_scheduler, archive_url: str
 ) -> None:
     first = make_scheduler()
-    result = reconcile_jobs(first, [site("a"), site("b", "every 1h"), site("off", enabled=False)],
-                            never_crawled={"a"}, misfire_grace=600, now=NOW)
+    result = reconcile_jobs(
+        first,
+        [site("a"), site("b", "every 1h"), site("off", enabled=False)],
+        never_crawled={"a"},
+        misfire_grace=600,
+        now=NOW,
+    )
     assert (result.added, result.removed, result.changed, result.run_now) == (["a", "b"], [], [], ["a"])
     stored = jobs(first)
     assert set(stored) == {"crawl:a", "crawl:b"}

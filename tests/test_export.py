@@ -60,11 +60,19 @@ def run(corpus: Corpus, out: Path, fmt: str | None = None, **kw: object) -> Expo
 
 @pytest.mark.parametrize(
     ("name", "reader"),
-    [("v.jsonl", "jsonl"), ("v.jsonl.gz", "jsonl"), ("v.jsonl.zst", "jsonl"), ("v.csv", "csv"),
-     ("v.csv.gz", "csv"), ("v.parquet", "parquet"), ("v.parquet", "duckdb")],
+    [
+        ("v.jsonl", "jsonl"),
+        ("v.jsonl.gz", "jsonl"),
+        ("v.jsonl.zst", "jsonl"),
+        ("v.csv", "csv"),
+        ("v.csv.gz", "csv"),
+        ("v.parquet", "parquet"),
+        ("v.parquet", "duckdb"),
+    ],
 )
-def test_every_version_round_trips_with_text_and_metadata(any_corpus: Corpus, tmp_path: Path, name: str,
-                                                          reader: str) -> None:
+def test_every_version_round_trips_with_text_and_metadata(
+    any_corpus: Corpus, tmp_path: Path, name: str, reader: str
+) -> None:
     result = run(any_corpus, tmp_path / name)
     rows = READERS[reader](tmp_path / name)
     assert result.rows == len(rows) == 4
@@ -116,7 +124,11 @@ def test_warc_holds_raw_captures_revisits_and_linked_texts(any_corpus: Corpus, t
     records = read_warc(tmp_path / "a.warc.gz")
     assert {r["protocol"] for r in records} == {"WARC/1.1"}
     assert Counter(r["type"] for r in records) == {
-        "warcinfo": 1, "response": 4, "revisit": 1, "conversion": 4, "metadata": 4,
+        "warcinfo": 1,
+        "response": 4,
+        "revisit": 1,
+        "conversion": 4,
+        "metadata": 4,
     }
     assert result.counts["warc_revisit"] == 1 and result.rows == 5
     by_id = {r["warc"]["WARC-Record-ID"]: r for r in records}
@@ -175,8 +187,15 @@ def test_a_recleaned_version_is_a_second_conversion_of_the_same_capture(corpus: 
     with corpus.archive.session() as s:
         page = s.execute(select(Page).where(Page.url == B)).scalar_one()
         capture_id = s.execute(select(Version.capture_id).where(Version.page_id == page.id)).scalar_one()
-        add_version(s, page, content_hash(recleaned), Extraction("ok", text=recleaned, char_count=len(recleaned)),
-                    capture_id=capture_id, change="reclean", number=2)
+        add_version(
+            s,
+            page,
+            content_hash(recleaned),
+            Extraction("ok", text=recleaned, char_count=len(recleaned)),
+            capture_id=capture_id,
+            change="reclean",
+            number=2,
+        )
     run(corpus, tmp_path / "r.warc", sites=("one",), since=(T0 + 4 * DAY).isoformat())
     records = read_warc(tmp_path / "r.warc")
     assert [r["type"] for r in records] == ["warcinfo", "response", "conversion", "metadata", "conversion", "metadata"]
@@ -209,15 +228,17 @@ A, X, B = "http://127.0.0.1:1/a.html", "http://127.0.0.1:2/x.html", "http://127.
         ({"complete_only": True, "sites": ("two",)}, []),
     ],
 )
-def test_filters_choose_the_right_versions(any_corpus: Corpus, tmp_path: Path, filters: dict[str, object],
-                                           expected: list[tuple[str, int]]) -> None:
+def test_filters_choose_the_right_versions(
+    any_corpus: Corpus, tmp_path: Path, filters: dict[str, object], expected: list[tuple[str, int]]
+) -> None:
     run(any_corpus, tmp_path / "f.jsonl", **filters)
     assert urls_versions(read_jsonl(tmp_path / "f.jsonl")) == expected
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
-def test_unique_content_gives_one_row_naming_both_pages_of_a_reposted_speech(any_corpus: Corpus, tmp_path: Path,
-                                                                            fmt: str) -> None:
+def test_unique_content_gives_one_row_naming_both_pages_of_a_reposted_speech(
+    any_corpus: Corpus, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / f"u.{fmt}"
     result = run(any_corpus, out, unique_content=True)
     rows = READERS[fmt](out)
@@ -229,7 +250,8 @@ def test_unique_content_gives_one_row_naming_both_pages_of_a_reposted_speech(any
     assert row["urls"] == [A, X] and row["sites"] == ["one", "two"]
     assert (row["page_count"], row["version_count"]) == (2, 2)
     assert [(o["site"], o["url"], o["version"], o["partial"]) for o in row["occurrences"]] == [
-        ("one", A, 1, False), ("two", X, 1, True)
+        ("one", A, 1, False),
+        ("two", X, 1, True),
     ]
     assert (row["first_captured_at"], row["last_captured_at"]) == (T0, T0 + 3 * DAY)
 
@@ -294,7 +316,10 @@ def test_since_last_on_warc_sends_only_new_captures(corpus: Corpus, tmp_path: Pa
     run(corpus, tmp_path / "2.warc", since_last="wa")
     records = read_warc(tmp_path / "2.warc")
     assert [(r["type"], r["warc"].get("WARC-Target-URI")) for r in records] == [
-        ("warcinfo", None), ("response", B), ("conversion", B), ("metadata", B)
+        ("warcinfo", None),
+        ("response", B),
+        ("conversion", B),
+        ("metadata", B),
     ]
 
 
@@ -303,12 +328,13 @@ def test_the_cursor_is_kept_in_the_database(corpus: Corpus, tmp_path: Path) -> N
     assert query(db, "SELECT version_num FROM alembic_version") == [("0002",)]
     run(corpus, tmp_path / "1.csv", since_last="daily")
     run(corpus, tmp_path / "2.csv", since_last="daily")
-    (name, version_id, capture_id, exports), = query(
+    ((name, version_id, capture_id, exports),) = query(
         db, "SELECT name, last_version_id, last_capture_id, exports FROM export_cursors"
     )
     assert (name, exports) == ("daily", 2)
     assert (version_id, capture_id) == query(db, "SELECT max(id) FROM versions")[0] + query(
-        db, "SELECT max(id) FROM captures")[0]
+        db, "SELECT max(id) FROM captures"
+    )[0]
 
 
 # --- manifest and failures -----------------------------------------------------------------
@@ -355,8 +381,9 @@ def test_an_interrupted_export_leaves_the_old_file_and_the_cursor_alone(corpus: 
         ({"output": "missing-dir/x.jsonl"}, ExportError, "directory"),
     ],
 )
-def test_bad_targets_fail_before_writing_anything(corpus: Corpus, tmp_path: Path, kwargs: dict[str, object],
-                                                  error: type[Exception], message: str) -> None:
+def test_bad_targets_fail_before_writing_anything(
+    corpus: Corpus, tmp_path: Path, kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     args: dict[str, object] = {"format": "jsonl", "output": str(out / "x.jsonl"), **kwargs}
@@ -389,8 +416,9 @@ def test_bad_options_are_refused_with_what_would_be_right(kwargs: dict[str, obje
 
 
 def test_options_infer_format_and_compression_and_read_times_as_utc() -> None:
-    opts = ExportOptions.parse(format=None, output="out/x.jsonl.zst", since="2025-03-01T08:00+08:00",
-                               until="2025-03-01")
+    opts = ExportOptions.parse(
+        format=None, output="out/x.jsonl.zst", since="2025-03-01T08:00+08:00", until="2025-03-01"
+    )
     assert (opts.format, opts.compression) == ("jsonl", "zstd")
     assert opts.since == dt.datetime(2025, 3, 1, 0, 0, tzinfo=dt.UTC)
     assert opts.until == dt.datetime(2025, 3, 2, 0, 0, tzinfo=dt.UTC)

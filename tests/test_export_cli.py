@@ -42,13 +42,16 @@ def test_export_writes_the_file_and_its_manifest_and_prints_one_summary_line(con
 
 
 def test_export_to_stdout_streams_the_data_and_leaves_no_file(config: Path, tmp_path: Path) -> None:
-    result = cli("export", "--config", str(config), "--format", "jsonl", "-o", "-", "--versions", "latest",
-                 cwd=tmp_path)
+    result = cli(
+        "export", "--config", str(config), "--format", "jsonl", "-o", "-", "--versions", "latest", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [list(row) for row in lines[:1]] == [VERSION_FIELDS]
     assert sorted((r["url"], r["version"]) for r in lines) == [
-        ("http://127.0.0.1:1/a.html", 2), ("http://127.0.0.1:1/b.html", 1), ("http://127.0.0.1:2/x.html", 1)
+        ("http://127.0.0.1:1/a.html", 2),
+        ("http://127.0.0.1:1/b.html", 1),
+        ("http://127.0.0.1:2/x.html", 1),
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -65,8 +68,9 @@ def test_export_to_stdout_streams_the_data_and_leaves_no_file(config: Path, tmp_
         (["--format", "jsonl", "-o", "{tmp}"], 7, "error: -o {tmp} is a directory; give a file name"),
     ],
 )
-def test_bad_arguments_get_one_line_and_leave_no_file(config: Path, tmp_path: Path, args: list[str], code: int,
-                                                      message: str) -> None:
+def test_bad_arguments_get_one_line_and_leave_no_file(
+    config: Path, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
     (tmp_path / "file.txt").write_text("not a directory")
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if "-o" not in args:

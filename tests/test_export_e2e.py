@@ -33,13 +33,37 @@ def archived_versions(db: Path) -> dict[tuple[str, int], dict[str, object]]:
         "JOIN contents c ON c.hash = v.content_hash LEFT JOIN captures cap ON cap.id = v.capture_id",
     )
     out: dict[tuple[str, int], dict[str, object]] = {}
-    for (site, url, number, digest, text, title, partial, category, outline, gaps, chars, declared, shown,
-         published, fetched) in rows:
+    for (
+        site,
+        url,
+        number,
+        digest,
+        text,
+        title,
+        partial,
+        category,
+        outline,
+        gaps,
+        chars,
+        declared,
+        shown,
+        published,
+        fetched,
+    ) in rows:
         out[(url, number)] = {
-            "site": site, "content_hash": digest, "text": text, "title": title, "partial": bool(partial),
-            "category": json.loads(category), "outline": json.loads(outline), "gaps": json.loads(gaps),
-            "char_count": chars, "declared_chars": declared, "shown_chars": shown,
-            "published_at": _time(published) if published else None, "captured_at": _time(fetched),
+            "site": site,
+            "content_hash": digest,
+            "text": text,
+            "title": title,
+            "partial": bool(partial),
+            "category": json.loads(category),
+            "outline": json.loads(outline),
+            "gaps": json.loads(gaps),
+            "char_count": chars,
+            "declared_chars": declared,
+            "shown_chars": shown,
+            "published_at": _time(published) if published else None,
+            "captured_at": _time(fetched),
         }
     return out
 
@@ -73,8 +97,12 @@ def test_crawled_replica_exports_in_every_format_and_reads_back_equal(replica, a
     assert first["rows"] + second["rows"] == len(truth)
     assert second["rows"] == 3, "the re-post, the edit and the revert"
 
-    for name, reader in [("all.jsonl.gz", "jsonl"), ("all.csv", "csv"), ("all.parquet", "parquet"),
-                         ("all.parquet", "duckdb")]:
+    for name, reader in [
+        ("all.jsonl.gz", "jsonl"),
+        ("all.csv", "csv"),
+        ("all.parquet", "parquet"),
+        ("all.parquet", "duckdb"),
+    ]:
         if reader != "duckdb":
             export_ok(config, "-o", str(tmp_path / name))
         rows = READERS[reader](tmp_path / name)
@@ -98,8 +126,11 @@ def test_crawled_replica_exports_in_every_format_and_reads_back_equal(replica, a
     assert (kinds["response"], kinds["response"] + kinds["revisit"]) == (stored[1], stored[0])
     assert kinds["conversion"] == kinds["metadata"] == len(truth) == report["counts"]["versions"]
     edited_url = replica.article_url(src, edited)
-    fetches = [r["type"] for r in records
-               if r["warc"].get("WARC-Target-URI") == edited_url and r["type"] in ("response", "revisit")]
+    fetches = [
+        r["type"]
+        for r in records
+        if r["warc"].get("WARC-Target-URI") == edited_url and r["type"] in ("response", "revisit")
+    ]
     assert fetches == ["response", "response", "revisit"]
     conversions = {r["warc"]["WARC-Record-ID"]: r for r in records if r["type"] == "conversion"}
     for meta in (r for r in records if r["type"] == "metadata"):

@@ -28,11 +28,18 @@ def archive(archive_url: str):
         yield arch
 
 
-def put(archive: Archive, site: str, url: str, text: str | None, status: int = 200) -> str:
-    ext = (
-        Extraction("ok", text=text, char_count=len(text), title="区委书记在全区经济工作会议上的讲话") if text else None
-    )
-    fetched = Fetched(site=site, url=url, fetched_at=dt.datetime.now(dt.UTC), status=status, body=b"<html>raw</html>")
+def put(
+    archive: Archive,
+    site: str,
+    url: str,
+    text: str | None,
+    status: int = 200,
+    body: bytes = b"<html>raw</html>",
+    extractor: str = "sa-test-1",
+) -> str:
+    title = "区委书记在全区经济工作会议上的讲话"
+    ext = Extraction("ok", text=text, char_count=len(text), title=title, extractor_version=extractor) if text else None
+    fetched = Fetched(site=site, url=url, fetched_at=dt.datetime.now(dt.UTC), status=status, body=body)
     with archive.session() as s:
         site_row = s.execute(select(Site).where(Site.name == site)).scalar_one()
         return ingest(s, site_row, fetched, ext, content_hash(text) if text else None).outcome
@@ -85,3 +92,13 @@ def test_raw_pages_are_stored_once_per_hash(archive: Archive) -> None:
     put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A)
     put(archive, "one", "http://127.0.0.1:1/b.html", TEXT_B)
     assert count(archive, RawPage) == 1
+
+
+def test_new_text_from_the_same_bytes_by_a_new_extractor_is_a_reclean_not_an_edit(archive: Archive) -> None:
+    url = "http://127.0.0.1:1/a.html"
+    put(archive, "one", url, TEXT_A, body=b"<html>v1</html>", extractor="sa-test-1")
+    put(archive, "one", url, TEXT_B, body=b"<html>v1</html>", extractor="sa-test-2")
+    put(archive, "one", url, TEXT_A, body=b"<html>v2</html>", extractor="sa-test-2")
+    with archive.session() as s:
+        changes = s.execute(select(Version.change).order_by(Version.number)).scalars().all()
+    assert changes == ["first", "reclean", "edit"]

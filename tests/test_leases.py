@@ -142,11 +142,22 @@ def test_manual_crawl_is_refused_in_one_line_while_another_process_holds_the_lea
     tmp_path: Path, archive_url: str
 ) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(tomli_w.dumps({
-        "archive": {"database_url": archive_url},
-        "sites": [{"name": "wm114", "base_url": "http://127.0.0.1:9", "start_urls": ["http://127.0.0.1:9/"],
-                   "article_pattern": r"\d+\.html$"}],
-    }), encoding="utf-8")
+    config.write_text(
+        tomli_w.dumps(
+            {
+                "archive": {"database_url": archive_url},
+                "sites": [
+                    {
+                        "name": "wm114",
+                        "base_url": "http://127.0.0.1:9",
+                        "start_urls": ["http://127.0.0.1:9/"],
+                        "article_pattern": r"\d+\.html$",
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     with Archive(archive_url) as arch, arch.session() as session:
         acquire_lease(session, "wm114", "scheduled crawl pid 4242 on elsewhere", 300)
     result = cli("crawl", "--config", str(config), "wm114", timeout=120)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 def outcome_of(db: Path, url: str) -> list[tuple[str, int | None]]:
     return query(
         db,
-        "SELECT c.outcome, c.status_code FROM captures c JOIN pages p ON p.id = c.page_id WHERE p.url = ? ORDER BY c.id",
+        "SELECT c.outcome, c.status_code FROM captures c JOIN pages p ON p.id = c.page_id "
+        "WHERE p.url = ? ORDER BY c.id",
         url,
     )
 
@@ -163,9 +164,9 @@ def test_url_variants_of_one_article_become_one_request() -> None:
     ).sites[0]
     spider = SiteSpider(site, CrawlPlan(full=True))
     body = (
-        '<a href="/news/7.html?from=timeline">a</a><a href="/news/7.html#top">b</a>'
-        '<a href="http://127.0.0.1:9/news/7.html?utm_source=wx">c</a><a href="/news/8.html">d</a>'
-    ).encode()
+        b'<a href="/news/7.html?from=timeline">a</a><a href="/news/7.html#top">b</a>'
+        b'<a href="http://127.0.0.1:9/news/7.html?utm_source=wx">c</a><a href="/news/8.html">d</a>'
+    )
     response = HtmlResponse("http://127.0.0.1:9/news/", body=body, encoding="utf-8")
     urls = [r.url for r in spider.parse_list(response)]
     assert urls == ["http://127.0.0.1:9/news/7.html", "http://127.0.0.1:9/news/8.html"]

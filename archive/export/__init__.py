@@ -207,12 +207,20 @@ def export(
     manifest_file = None
     if options.output is not None:
         manifest = build_manifest(
-            file=options.output, fmt=options.format, compression=options.compression,
+            file=options.output,
+            fmt=options.format,
+            compression=options.compression,
             row_kind="capture" if options.format == "warc" else "content" if options.unique_content else "version",
-            schema_version=SCHEMA_VERSION, sha256=target.sha256, size=target.size, counts=summary,
-            filters=options.filters(), cursor=cursor_info,
+            schema_version=SCHEMA_VERSION,
+            sha256=target.sha256,
+            size=target.size,
+            counts=summary,
+            filters=options.filters(),
+            cursor=cursor_info,
             database=make_url(archive.url).render_as_string(hide_password=True),
-            tool_version=tool_version, started_at=started, finished_at=finished,
+            tool_version=tool_version,
+            started_at=started,
+            finished_at=finished,
         )
         manifest_file = write_manifest(options.output, manifest)
     if options.since_last:
@@ -220,5 +228,14 @@ def export(
             save_cursor(session, options.since_last, window, finished)
     seconds = (finished - started).total_seconds()
     log.debug("exported %d rows to %s in %.1f s", total_rows, options.output or "standard output", seconds)
-    return ExportResult(options.format, options.output, manifest_file, total_rows, summary,
-                        target.sha256, target.size, seconds, cursor_info)
+    return ExportResult(
+        options.format,
+        options.output,
+        manifest_file,
+        total_rows,
+        summary,
+        target.sha256,
+        target.size,
+        seconds,
+        cursor_info,
+    )

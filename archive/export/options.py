@@ -91,19 +91,22 @@ class ExportOptions:
                 "give an --until later than --since"
             )
         if self.compression is not None and self.compression not in _COMPRESSIBLE[self.format]:
-            allowed = ", ".join(f"{EXTENSIONS[self.format][0]}{e}" for e, c in COMPRESSIONS.items()
-                                if c in _COMPRESSIBLE[self.format])
+            allowed = ", ".join(
+                f"{EXTENSIONS[self.format][0]}{e}" for e, c in COMPRESSIONS.items() if c in _COMPRESSIBLE[self.format]
+            )
             raise UsageError(
                 f"{self.format} cannot be written {self.compression}-compressed; "
-                + (f"name the file {EXTENSIONS[self.format][0]} or {allowed}" if allowed
-                   else f"name it {EXTENSIONS[self.format][0]} (Parquet compresses its columns itself)")
+                + (
+                    f"name the file {EXTENSIONS[self.format][0]} or {allowed}"
+                    if allowed
+                    else f"name it {EXTENSIONS[self.format][0]} (Parquet compresses its columns itself)"
+                )
             )
         if self.excel and self.format != "csv":
             raise UsageError("--excel only applies to --format csv (it adds a UTF-8 BOM for Excel)")
         if self.unique_content and self.format == "warc":
             raise UsageError(
-                "--unique-content does not apply to WARC, whose records are per capture; "
-                "use jsonl, csv or parquet"
+                "--unique-content does not apply to WARC, whose records are per capture; use jsonl, csv or parquet"
             )
         if self.since_last is not None and not _CURSOR_NAME.match(self.since_last):
             raise UsageError(

@@ -64,9 +64,21 @@ _VERSION_COLUMNS = (
     Version.created_at.label("archived_at"),
     Version.capture_id.label("capture_id"),
     Version.content_hash.label("content_hash"),
-    Version.title, Version.published_at, Version.category, Version.source, Version.outline,
-    Version.partial, Version.gaps, Version.declared_chars, Version.shown_chars, Version.masked_count,
-    Version.char_count, Version.speaker, Version.occasion, Version.genre, Version.extractor_version,
+    Version.title,
+    Version.published_at,
+    Version.category,
+    Version.source,
+    Version.outline,
+    Version.partial,
+    Version.gaps,
+    Version.declared_chars,
+    Version.shown_chars,
+    Version.masked_count,
+    Version.char_count,
+    Version.speaker,
+    Version.occasion,
+    Version.genre,
+    Version.extractor_version,
     Content.text.label("text"),
 )
 _VERSION_KEYS = tuple(c.key for c in _VERSION_COLUMNS)
@@ -241,10 +253,18 @@ def capture_query(opts: ExportOptions, window: IdWindow) -> Select[Any]:
     orig, orig_page = aliased(Capture), aliased(Page)
     return (
         select(
-            Capture.id.label("record_capture_id"), Site.name.label("capture_site"), Page.url.label("capture_url"),
-            Capture.fetched_at, Capture.status_code, Capture.headers, Capture.raw_sha256,
-            win.c.first_cid, orig.fetched_at.label("orig_fetched_at"), orig_page.url.label("orig_url"),
-            case((win.c.first_cid == Capture.id, RawPage.data)).label("raw_data"), RawPage.compression,
+            Capture.id.label("record_capture_id"),
+            Site.name.label("capture_site"),
+            Page.url.label("capture_url"),
+            Capture.fetched_at,
+            Capture.status_code,
+            Capture.headers,
+            Capture.raw_sha256,
+            win.c.first_cid,
+            orig.fetched_at.label("orig_fetched_at"),
+            orig_page.url.label("orig_url"),
+            case((win.c.first_cid == Capture.id, RawPage.data)).label("raw_data"),
+            RawPage.compression,
             RawPage.size.label("raw_size"),
             *_VERSION_COLUMNS,
         )
@@ -272,10 +292,19 @@ def _capture_record(rows: list[dict[str, Any]]) -> CaptureRecord:
             version["schema_version"] = SCHEMA_VERSION
             versions.append(version)
     return CaptureRecord(
-        capture_id=head["record_capture_id"], site=head["capture_site"], url=head["capture_url"],
-        fetched_at=head["fetched_at"], status_code=head["status_code"], headers=head["headers"] or {},
-        raw_sha256=head["raw_sha256"], raw_size=head["raw_size"], body=body, original_capture_id=head["first_cid"],
-        original_url=head["orig_url"], original_fetched_at=head["orig_fetched_at"], versions=versions,
+        capture_id=head["record_capture_id"],
+        site=head["capture_site"],
+        url=head["capture_url"],
+        fetched_at=head["fetched_at"],
+        status_code=head["status_code"],
+        headers=head["headers"] or {},
+        raw_sha256=head["raw_sha256"],
+        raw_size=head["raw_size"],
+        body=body,
+        original_capture_id=head["first_cid"],
+        original_url=head["orig_url"],
+        original_fetched_at=head["orig_fetched_at"],
+        versions=versions,
     )
 
 

@@ -111,14 +111,22 @@ class WarcExportWriter:
                 record_id, capture.fetched_at, **{"WARC-Refers-To": self._id("capture", capture.original_capture_id)}
             )
             record = self.writer.create_revisit_record(
-                capture.url, digest, capture.original_url, warc_date(capture.original_fetched_at),
-                http_headers=http_headers(capture, capture.raw_size), warc_headers_dict=headers,
+                capture.url,
+                digest,
+                capture.original_url,
+                warc_date(capture.original_fetched_at),
+                http_headers=http_headers(capture, capture.raw_size),
+                warc_headers_dict=headers,
             )
         else:
             headers = self._headers(record_id, capture.fetched_at, **{"WARC-Payload-Digest": digest})
             record = self.writer.create_warc_record(
-                capture.url, "response", payload=BytesIO(capture.body), length=len(capture.body),
-                http_headers=http_headers(capture, len(capture.body)), warc_headers_dict=headers,
+                capture.url,
+                "response",
+                payload=BytesIO(capture.body),
+                length=len(capture.body),
+                http_headers=http_headers(capture, len(capture.body)),
+                warc_headers_dict=headers,
             )
         self._write(record)
         for version in capture.versions:
@@ -128,20 +136,31 @@ class WarcExportWriter:
         """The cleaned text as a ``conversion`` record, its fields as a JSON ``metadata`` record."""
         conversion_id = self._id("version", version["version_id"])
         text = version["text"].encode("utf-8")
-        self._write(self.writer.create_warc_record(
-            version["url"], "conversion", payload=BytesIO(text), length=len(text),
-            warc_content_type="text/plain; charset=utf-8",
-            warc_headers_dict=self._headers(conversion_id, version["archived_at"], **{"WARC-Refers-To": refers_to}),
-        ))
+        self._write(
+            self.writer.create_warc_record(
+                version["url"],
+                "conversion",
+                payload=BytesIO(text),
+                length=len(text),
+                warc_content_type="text/plain; charset=utf-8",
+                warc_headers_dict=self._headers(conversion_id, version["archived_at"], **{"WARC-Refers-To": refers_to}),
+            )
+        )
         meta = json.dumps(json_row(_METADATA_COLUMNS, version), ensure_ascii=False).encode("utf-8")
-        self._write(self.writer.create_warc_record(
-            version["url"], "metadata", payload=BytesIO(meta), length=len(meta),
-            warc_content_type="application/json",
-            warc_headers_dict=self._headers(
-                self._id("metadata", version["version_id"]), version["archived_at"],
-                **{"WARC-Refers-To": conversion_id},
-            ),
-        ))
+        self._write(
+            self.writer.create_warc_record(
+                version["url"],
+                "metadata",
+                payload=BytesIO(meta),
+                length=len(meta),
+                warc_content_type="application/json",
+                warc_headers_dict=self._headers(
+                    self._id("metadata", version["version_id"]),
+                    version["archived_at"],
+                    **{"WARC-Refers-To": conversion_id},
+                ),
+            )
+        )
 
     def close(self) -> None:
         """warcio flushes each record as it writes it; nothing is left to do."""
