@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import lxml.html
 import trafilatura
@@ -79,6 +80,26 @@ class Extraction:
     profile: str | None = None
     method: str | None = None
     """Where the body came from: ``hint``, ``prose-block`` or ``trafilatura``."""
+
+    def version_fields(self) -> dict[str, Any]:
+        """The metadata a version stores, by column name: one mapping for ingest, extract and tests."""
+        return {
+            "title": self.title,
+            "published_at": self.published_at,
+            "category": list(self.category),
+            "source": self.source,
+            "outline": list(self.outline),
+            "partial": self.partial,
+            "gaps": [{"offset": g.offset, "omitted_chars": g.omitted_chars} for g in self.gaps],
+            "declared_chars": self.declared_chars,
+            "shown_chars": self.shown_chars,
+            "masked_count": self.masked_count,
+            "char_count": self.char_count,
+            "speaker": self.speaker,
+            "occasion": self.occasion,
+            "genre": self.genre,
+            "extractor_version": self.extractor_version,
+        }
 
 
 @dataclass

@@ -8,7 +8,6 @@ flight and never leaves half of it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
@@ -105,21 +104,7 @@ def add_version(
         content_hash=digest,
         capture_id=capture_id,
         change=change,
-        title=ext.title,
-        published_at=ext.published_at,
-        category=list(ext.category),
-        source=ext.source,
-        outline=list(ext.outline),
-        partial=ext.partial,
-        gaps=[dataclasses.asdict(g) for g in ext.gaps],
-        declared_chars=ext.declared_chars,
-        shown_chars=ext.shown_chars,
-        masked_count=ext.masked_count,
-        char_count=ext.char_count,
-        speaker=ext.speaker,
-        occasion=ext.occasion,
-        genre=ext.genre,
-        extractor_version=ext.extractor_version,
+        **ext.version_fields(),
     )
     session.add(version)
     session.flush()

@@ -14,7 +14,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,21 +136,8 @@ def record(item: str, url: str | None, choice: Choice, ext: Extraction) -> dict[
         "reason": ext.reason,
         "text": ext.text,
         "content_hash": content_hash(ext.text) if ext.outcome == "ok" else None,
-        "title": ext.title,
+        **ext.version_fields(),
         "published_at": published,
-        "category": list(ext.category),
-        "source": ext.source,
-        "outline": list(ext.outline),
-        "partial": ext.partial,
-        "gaps": [asdict(g) for g in ext.gaps],
-        "declared_chars": ext.declared_chars,
-        "shown_chars": ext.shown_chars,
-        "masked_count": ext.masked_count,
-        "char_count": ext.char_count,
-        "speaker": ext.speaker,
-        "occasion": ext.occasion,
-        "genre": ext.genre,
-        "extractor_version": ext.extractor_version,
         "encoding": ext.encoding,
         "body_from": ext.method,
     }
