@@ -6,13 +6,16 @@ enough to keep every distinct raw page, which WARC export and re-cleaning need.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import zstandard
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from archive.models import RawPage
+from archive.models import RawPage, utcnow
 from archive.normalize import bytes_hash
 
 _LEVEL = 3
@@ -33,11 +36,16 @@ def store_raw(session: Session, body: bytes) -> str:
     same bytes at once cannot fail on the primary key.
     """
     sha = bytes_hash(body)
-    values = {"sha256": sha, "size": len(body), "compression": "zstd", "data": compress(body)}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(RawPage).values(**values).on_conflict_do_nothing())
+    values = {"sha256": sha, "size": len(body), "compression": "zstd", "data": compress(body), "created_at": utcnow()}
+    session.connection().execute(_insert_raw(session.get_bind().dialect.name), values)
     return sha
+
+
+@functools.cache
+def _insert_raw(dialect: str) -> Any:
+    """Built once per dialect, executed with parameters (cheaper than a statement per page)."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return upsert(RawPage.__table__).on_conflict_do_nothing()
 
 
 def load_raw(session: Session, sha256: str) -> bytes | None:
