@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.clean import Extraction
-from archive.models import Capture, Content, Page, Site, Version, utcnow
+from archive.models import Base, Capture, Content, Page, Site, Version, utcnow
 from archive.normalize import bytes_hash
 from archive.rawstore import store_raw
 
@@ -92,7 +92,7 @@ class _Statements:
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    pages, caps, vers, conts = (m.__table__ for m in (Page, Capture, Version, Content))
+    pages, caps, vers, conts = (Base.metadata.tables[m.__tablename__] for m in (Page, Capture, Version, Content))
     return _Statements(
         select_page=select(
             pages.c.id, pages.c.missing_count, pages.c.gone_at, pages.c.check_interval, pages.c.etag,

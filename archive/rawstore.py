@@ -45,7 +45,7 @@ def store_raw(session: Session, body: bytes) -> str:
 def _insert_raw(dialect: str) -> Any:
     """Built once per dialect, executed with parameters (cheaper than a statement per page)."""
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return upsert(RawPage.__table__).on_conflict_do_nothing()
+    return upsert(RawPage.metadata.tables[RawPage.__tablename__]).on_conflict_do_nothing()
 
 
 def load_raw(session: Session, sha256: str) -> bytes | None:
