@@ -33,6 +33,7 @@ services:
 ## test: set up, start the services the tests need, run the whole suite
 test: $(STAMP) services
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
