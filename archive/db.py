@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import ArchiveError
@@ -94,12 +94,20 @@ class Archive:
 
     def __init__(self, url: str, *, upgrade: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        try:
+            self.engine = make_engine(url)
+        except (ImportError, NoSuchModuleError) as exc:  # an unknown or uninstalled +driver
+            raise ArchiveError(
+                f"cannot use the database URL {_describe(url)}: {exc}; use sqlite:///… or postgresql+psycopg://…"
+            ) from None
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             if upgrade:
                 migrate(self.engine, url)
+        except ArchiveError:
+            self.engine.dispose()
+            raise
         except SQLAlchemyError as exc:
             self.engine.dispose()
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import logging
 import os
 import signal
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from archive.clean import Extraction, clean_page
 from archive.config import ProfileConfig
@@ -23,6 +25,8 @@ from archive.normalize import content_hash
 from archive.profiles import ProfileBook
 
 Cleaned = tuple[Extraction, str | None]
+
+log = logging.getLogger(__name__)
 
 _WORKER_BOOK: ProfileBook | None = None
 
@@ -67,20 +71,35 @@ class Cleaner:
     def __init__(self, profiles: Mapping[str, ProfileConfig], workers: int | None) -> None:
         self.book = ProfileBook(profiles)
         self.workers = (os.cpu_count() or 1) if workers is None else workers
-        self._pool: ProcessPoolExecutor | None = None
-        if self.workers > 0:
-            self._pool = ProcessPoolExecutor(
-                self.workers, initializer=_init_worker, initargs=(dict(profiles), os.getpid())
-            )
-            # Fork every worker now, before the reactor and display threads exist.
-            for future in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
-                future.result()
+        self._profiles = dict(profiles)
+        self._pool: ProcessPoolExecutor | None = self._start_pool() if self.workers > 0 else None
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self._profiles, os.getpid()))
+        # Fork every worker now, before the reactor and display threads exist.
+        for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
+            future.result()
+        return pool
 
     async def clean(self, profile: str, body: bytes, content_type: str | None, site_title: str | None) -> Cleaned:
-        if self._pool is None:
-            return clean_with(self.book, profile, body, content_type, site_title)
-        future = self._pool.submit(_clean_in_worker, profile, body, content_type, site_title)
-        return await asyncio.wrap_future(future)
+        """Clean one page; any failure is an ``extraction_failed`` result, so the capture is still kept."""
+        try:
+            if self._pool is None:
+                return clean_with(self.book, profile, body, content_type, site_title)
+            future = self._pool.submit(_clean_in_worker, profile, body, content_type, site_title)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            log.error("a cleaning worker died (out of memory or killed); starting a new pool")
+            self._restart_pool()
+            return Extraction("extraction_failed", "the cleaning worker died on this page"), None
+        except Exception as exc:  # a hostile page must cost one capture's text, never the capture
+            log.exception("cleaning failed")
+            return Extraction("extraction_failed", f"cleaning raised {type(exc).__name__}: {exc}"[:500]), None
+
+    def _restart_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._start_pool()
 
     def close(self) -> None:
         if self._pool is not None:

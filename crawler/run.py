@@ -63,20 +63,23 @@ def run_crawl(
             log.warning("marked %d run(s) left by dead crawl processes as interrupted", closed)
         rows = sync_sites(session, sites)
         session.expunge_all()
-    now = dt.datetime.now(dt.UTC)
-    plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
-    report = CrawlReport([s.name for s in sites])
-    cleaner = Cleaner(config.profiles, config.crawl.clean_workers)
-    policy = RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds)
-    runtime = CrawlRuntime(config, archive, cleaner, report, {s.name: rows[s.name] for s in sites}, trigger, policy)
-    settings = {**scrapy_settings(config), RUNTIME_KEY: runtime, **(extra_settings or {})}
-    process = CrawlerProcess(settings)
-    for site in sites:
-        process.crawl(spider_class(config, site), site=site, plan=plans[site.name])
+    cleaner: Cleaner | None = None
     try:
+        now = dt.datetime.now(dt.UTC)
+        plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
+        report = CrawlReport([s.name for s in sites])
+        cleaner = Cleaner(config.profiles, config.crawl.clean_workers)
+        policy = RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds)
+        site_rows = {s.name: rows[s.name] for s in sites}
+        runtime = CrawlRuntime(config, archive, cleaner, report, site_rows, trigger, policy)
+        settings = {**scrapy_settings(config), RUNTIME_KEY: runtime, **(extra_settings or {})}
+        process = CrawlerProcess(settings)
+        for site in sites:
+            process.crawl(spider_class(config, site), site=site, plan=plans[site.name])
         with ProgressDisplay(report, console or Console(stderr=True)):
             process.start()
     finally:
-        cleaner.close()
+        if cleaner is not None:
+            cleaner.close()
         archive.close()
     return report

@@ -33,7 +33,14 @@ from archive.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
-_NEXT_LABELS = ("下一页", "下页", "next", "Next", "»", ">")
+_NEXT_WORDS = ("下一页", "下页", "next")
+_LAST_LABELS = ("尾页", "末页", "最后一页", "last")
+
+
+def _is_next(label: str) -> bool:
+    """A pagination label meaning "next page": 下一页, 下一页>, Next », or arrows only."""
+    bare = label.strip().lower()
+    return any(word in bare for word in _NEXT_WORDS) or (bare != "" and set(bare) <= set(">»›"))
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,9 @@ class SiteSpider(scrapy.Spider):
             )
             return
         unseen = [(u, label) for u, label in links if self.canonical(u) not in self.list_pages_seen]
-        nxt = next((u for u, label in unseen if label in _NEXT_LABELS), None) or (unseen[0][0] if unseen else None)
+        # The "next" link, else the first unseen list link that is not a jump to the last page.
+        plain = [u for u, label in unseen if not any(w in label.lower() for w in _LAST_LABELS)]
+        nxt = next((u for u, label in unseen if _is_next(label)), None) or (plain[0] if plain else None)
         if nxt is not None:
             request = self._list_request(nxt)
             if request is not None:

@@ -63,7 +63,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, con
         raise UsageError("give site names or --all, not both")
     if not all_sites and not sites:
         raise UsageError("name at least one site to crawl, or pass --all; `speech-archive status` lists them")
-    chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(name) for name in sites]
+    chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(n) for n in dict.fromkeys(sites)]
     if not chosen:
         raise UsageError(f"no enabled sites in {config.source}; add a [[sites]] entry")
     # One crawl of a site at a time, whoever starts it (this command or the daemon): see archive/leases.py.

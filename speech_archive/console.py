@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
-from archive.errors import ConfigError, SpeechArchiveError
+from archive.errors import ArchiveError, ConfigError, SpeechArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,6 +119,16 @@ class ErrorReportingGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            err_console.print(
+                Text.assemble(
+                    ("error: ", "bold red"), f"the archive database failed: {reason}; its transaction was rolled back"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(ArchiveError.exit_code)
         except SpeechArchiveError as exc:
             err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)

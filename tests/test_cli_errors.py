@@ -91,3 +91,18 @@ def test_a_site_that_is_down_is_a_per_site_error_and_keeps_the_archive(replica, 
     assert "Connection" in result.stderr or "refused" in result.stderr.lower()
     assert scalar(db, "SELECT count(*) FROM versions") == versions
     assert scalar(db, "SELECT status FROM crawl_runs ORDER BY id DESC LIMIT 1") == "failed"
+
+
+def test_an_unknown_database_driver_is_one_line(tmp_path: Path, replica) -> None:
+    config = write_config(tmp_path / "c.toml", replica, tmp_path / "a.sqlite3", sites=["wm114"])
+    text = config.read_text(encoding="utf-8").replace("sqlite:///", "sqlite+nosuchdriver:///")
+    config.write_text(text, encoding="utf-8")
+    one_line_error(cli("status", "--config", str(config)), 4, "cannot use the database URL")
+
+
+def test_the_group_level_config_option_works(replica, archive_paths) -> None:
+    config, db = archive_paths
+    write_config(config, replica, db, sites=["wm114"])
+    result = cli("--config", str(config), "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "wm114" in result.stdout

@@ -176,3 +176,31 @@ def test_retry_after_parses_seconds_and_dates() -> None:
     assert retry_after_seconds(b"2") == 2.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after_seconds(b"soon") is None
+
+
+def test_incremental_walk_follows_next_not_the_last_page_link() -> None:
+    site = parse_config(
+        {"sites": [{"name": "s", "base_url": "http://127.0.0.1:9", "start_urls": ["http://127.0.0.1:9/list/"],
+                    "article_pattern": r"/a/\d+\.html$", "pagination_pattern": r"/list/\d+\.html$"}]}
+    ).sites[0]  # fmt: skip
+    spider = SiteSpider(site, CrawlPlan(full=False))
+    spider.list_pages_seen.add("http://127.0.0.1:9/list/")
+    body = '<a href="/a/1.html">x</a><a href="/list/9.html">尾页</a><a href="/list/2.html">下一页&gt;</a>'.encode()
+    response = HtmlResponse("http://127.0.0.1:9/list/", body=body, encoding="utf-8")
+    lists = [r.url for r in spider.parse_list(response) if "/list/" in r.url]
+    assert lists == ["http://127.0.0.1:9/list/2.html"]
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_cleaning_failure_is_an_extraction_failure_not_a_lost_capture(workers: int) -> None:
+    import asyncio
+
+    from crawler.cleaning import Cleaner
+
+    cleaner = Cleaner({}, workers)
+    try:
+        extraction, digest = asyncio.run(cleaner.clean("no-such-profile", b"<html><p>x</p></html>", None, None))
+    finally:
+        cleaner.close()
+    assert extraction.outcome == "extraction_failed" and digest is None
+    assert "no-such-profile" in (extraction.reason or "")
