@@ -136,29 +136,27 @@ class WarcExportWriter:
         """The cleaned text as a ``conversion`` record, its fields as a JSON ``metadata`` record."""
         conversion_id = self._id("version", version["version_id"])
         text = version["text"].encode("utf-8")
-        self._write(
-            self.writer.create_warc_record(
-                version["url"],
-                "conversion",
-                payload=BytesIO(text),
-                length=len(text),
-                warc_content_type="text/plain; charset=utf-8",
-                warc_headers_dict=self._headers(conversion_id, version["archived_at"], **{"WARC-Refers-To": refers_to}),
-            )
+        self._write_payload(
+            version, "conversion", conversion_id, text, content_type="text/plain; charset=utf-8", refers_to=refers_to
         )
         meta = json.dumps(json_row(_METADATA_COLUMNS, version), ensure_ascii=False).encode("utf-8")
+        metadata_id = self._id("metadata", version["version_id"])
+        self._write_payload(
+            version, "metadata", metadata_id, meta, content_type="application/json", refers_to=conversion_id
+        )
+
+    def _write_payload(
+        self, version: dict[str, Any], kind: str, record_id: str, payload: bytes, *, content_type: str, refers_to: str
+    ) -> None:
+        """One record derived from a version, linked to its source record by WARC-Refers-To."""
         self._write(
             self.writer.create_warc_record(
                 version["url"],
-                "metadata",
-                payload=BytesIO(meta),
-                length=len(meta),
-                warc_content_type="application/json",
-                warc_headers_dict=self._headers(
-                    self._id("metadata", version["version_id"]),
-                    version["archived_at"],
-                    **{"WARC-Refers-To": conversion_id},
-                ),
+                kind,
+                payload=BytesIO(payload),
+                length=len(payload),
+                warc_content_type=content_type,
+                warc_headers_dict=self._headers(record_id, version["archived_at"], **{"WARC-Refers-To": refers_to}),
             )
         )
 
