@@ -166,7 +166,7 @@ class SiteConfig(_Model):
 
 
 class ProfileConfig(_Model):
-    """How to clean one site or CMS template family (see archive.profiles and docs/CLEANING.md)."""
+    """How to clean one site or CMS template family (see archive.cleaning.profiles and docs/CLEANING.md)."""
 
     extends: str | None = None
     boilerplate: list[Regex] = []

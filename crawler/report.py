@@ -1,20 +1,16 @@
-"""Live counters of a crawl, its terminal display and its end-of-run summary.
+"""Live counters of a crawl and its end-of-run summary (a rich table, and structured lines for logs).
 
-On a terminal a rich table refreshes in place; otherwise a structured log
-line per site is written every few seconds, so a daemon's log shows progress.
+The command line shows them while the crawl runs (speech_archive/progress.py).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
 log = logging.getLogger(__name__)
@@ -34,7 +30,8 @@ class SiteReport:
     error: str | None = None
     run_id: int | None = None
     list_ok: int = 0
-    list_errors: list[str] = field(default_factory=list)
+    list_error_count: int = 0
+    first_list_error: str | None = None
     requests: int = 0
     bytes_received: int = 0
 
@@ -66,7 +63,7 @@ class SiteReport:
             "bytes_received": self.bytes_received,
             "seconds": round((self.finished or time.monotonic()) - self.started, 3),
             "list_pages": self.list_ok,
-            "list_errors": len(self.list_errors),
+            "list_errors": self.list_error_count,
         }
 
 
@@ -104,46 +101,11 @@ class CrawlReport:
             )
         return table
 
-    def log_progress(self) -> None:
-        for r in self.sites.values():
-            log.info(
-                "progress site=%s status=%s pages=%d new_pages=%d new_versions=%d unchanged=%d errors=%d rate=%.1f",
-                r.site,
-                r.status,
-                r.pages,
-                r.new_pages,
-                r.outcomes["new_version"],
-                r.outcomes["unchanged"],
-                r.errors,
-                r.rate,
-            )
-
-
-class ProgressDisplay:
-    """A live table on a terminal, periodic log lines elsewhere; a context manager."""
-
-    def __init__(self, report: CrawlReport, console: Console, interval: float = 10.0) -> None:
-        self.report = report
-        self.console = console
-        self.interval = interval
-        self._live: Live | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> ProgressDisplay:
-        if self.console.is_terminal:
-            self._live = Live(get_renderable=self.report.table, console=self.console, refresh_per_second=4)
-            self._live.__enter__()
-        else:
-            self._thread = threading.Thread(target=self._log_loop, name="progress", daemon=True)
-            self._thread.start()
-        return self
-
-    def _log_loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.report.log_progress()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._live is not None:
-            self._live.__exit__(None, None, None)
+    def progress_lines(self) -> list[str]:
+        """One structured line per site, for logs off a terminal."""
+        return [
+            f"progress site={r.site} status={r.status} pages={r.pages} new_pages={r.new_pages} "
+            f"new_versions={r.outcomes['new_version']} unchanged={r.outcomes['unchanged']} errors={r.errors} "
+            f"rate={r.rate:.1f}"
+            for r in self.sites.values()
+        ]

@@ -1,30 +1,34 @@
 """Run one crawl process: Scrapy spiders for the chosen sites, one pipeline, one report.
 
 Twisted's reactor cannot be restarted in a process, so this runs once per
-process; the daemon starts a child process per crawl.
+process; the daemon starts a child process per crawl (``python -m crawler``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
-from rich.console import Console
 from scrapy.crawler import CrawlerProcess
 
 from archive.config import Config, SiteConfig
-from archive.db import Archive
-from archive.ingest import RecheckPolicy
-from archive.queries import crawl_plan_rows
-from archive.runs import close_dead_runs, sync_sites
-from crawler.cleaning import Cleaner
-from crawler.pipeline import RUNTIME_KEY, CrawlRuntime
-from crawler.report import CrawlReport, ProgressDisplay
+from archive.storage import Archive, RecheckPolicy
+from archive.storage.queries import crawl_plan_rows
+from archive.storage.runs import close_dead_runs, sync_sites
+from crawler.pipeline import CrawlContext
+from crawler.report import CrawlReport
 from crawler.settings import scrapy_settings, site_settings
 from crawler.spider import CrawlPlan, DuePage, SiteSpider
+from crawler.workers import WorkerPool
 
 log = logging.getLogger(__name__)
+
+Display = Callable[[CrawlReport], AbstractContextManager[Any]]
+"""Shows a crawl's live report while it runs (the command line's progress view)."""
 
 
 def spider_class(config: Config, site: SiteConfig) -> type[SiteSpider]:
@@ -52,7 +56,7 @@ def run_crawl(
     *,
     trigger: str = "manual",
     full: bool = False,
-    console: Console | None = None,
+    display: Display | None = None,
     extra_settings: dict[str, Any] | None = None,
 ) -> CrawlReport:
     """Crawl the given sites once, archiving as it goes; return the per-site report."""
@@ -63,23 +67,29 @@ def run_crawl(
             log.warning("marked %d run(s) left by dead crawl processes as interrupted", closed)
         rows = sync_sites(session, sites)
         session.expunge_all()
-    cleaner: Cleaner | None = None
+    workers: WorkerPool | None = None
     try:
         now = dt.datetime.now(dt.UTC)
         plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
         report = CrawlReport([s.name for s in sites])
-        cleaner = Cleaner(config.profiles, config.crawl.clean_workers)
-        policy = RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds)
-        site_rows = {s.name: rows[s.name] for s in sites}
-        runtime = CrawlRuntime(config, archive, cleaner, report, site_rows, trigger, policy)
-        settings = {**scrapy_settings(config), RUNTIME_KEY: runtime, **(extra_settings or {})}
-        process = CrawlerProcess(settings)
+        workers = WorkerPool(config.profiles, config.crawl.clean_workers)
+        context = CrawlContext(
+            config=config,
+            archive=archive,
+            workers=workers,
+            report=report,
+            sites={s.name: rows[s.name] for s in sites},
+            profiles={s.name: workers.book.for_site(s.name, s.profile).name for s in sites},
+            trigger=trigger,
+            policy=RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds),
+        )
+        process = CrawlerProcess({**scrapy_settings(config), **(extra_settings or {})})
         for site in sites:
-            process.crawl(spider_class(config, site), site=site, plan=plans[site.name])
-        with ProgressDisplay(report, console or Console(stderr=True)):
+            process.crawl(spider_class(config, site), site=site, plan=plans[site.name], context=context)
+        with display(report) if display is not None else contextlib.nullcontext():
             process.start()
     finally:
-        if cleaner is not None:
-            cleaner.close()
+        if workers is not None:
+            workers.close()
         archive.close()
     return report

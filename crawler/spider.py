@@ -2,8 +2,9 @@
 
 List pages are parsed for links; a link matching the site's article pattern is
 an article, one matching its pagination pattern another list page. Article
-responses are yielded as raw :class:`archive.ingest.Fetched` records, whatever
-their status: persistence happens only in the pipeline.
+responses are yielded as raw :class:`archive.records.Fetched` records, whatever
+their status: persistence happens only in the pipeline. Counters go to Scrapy's
+stats collector under the ``speech_archive/`` keys below.
 
 Incremental by default: lists are walked newest first and the walk stops after
 ``stop_after_known_pages`` list pages that hold only known articles; known
@@ -19,7 +20,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -28,10 +29,20 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.config import SiteConfig
-from archive.ingest import Fetched
+from archive.records import Fetched
 from archive.urls import canonical_url
 
+if TYPE_CHECKING:
+    from crawler.pipeline import CrawlContext
+
 log = logging.getLogger(__name__)
+
+STAT_LIST_OK = "speech_archive/list_pages"
+STAT_LIST_ERRORS = "speech_archive/list_errors"
+STAT_FIRST_LIST_ERROR = "speech_archive/first_list_error"
+STAT_ARTICLES_NEW = "speech_archive/articles_requested"
+STAT_ARTICLES_DUE = "speech_archive/articles_due"
+STAT_ROBOTS_DENIED = "speech_archive/robots_denied"
 
 _NEXT_WORDS = ("下一页", "下页", "next")
 _LAST_LABELS = ("尾页", "末页", "最后一页", "last")
@@ -77,10 +88,14 @@ class SiteSpider(scrapy.Spider):
 
     name = "site"
 
-    def __init__(self, site: SiteConfig, plan: CrawlPlan | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, site: SiteConfig, plan: CrawlPlan | None = None, context: CrawlContext | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=site.name, **kwargs)
         self.site = site
         self.plan = plan or CrawlPlan(full=True)
+        self.context = context
+        """The crawl's shared objects, for the pipeline (crawler.pipeline); the spider itself never uses them."""
         self.article_re = re.compile(site.article_pattern)
         self.pagination_re = re.compile(site.pagination_pattern) if site.pagination_pattern else None
         self.aliases = {h.lower() for h in site.host_aliases}
@@ -88,7 +103,7 @@ class SiteSpider(scrapy.Spider):
         self.list_pages_seen: set[str] = set()
         self.requested: set[str] = set()
         self.known_streak = 0
-        self.state_out: dict[str, Any] = {"list_ok": 0, "list_errors": [], "articles_new": 0, "articles_due": 0}
+        self.articles_new = 0
 
     def canonical(self, url: str) -> str:
         url = canonical_url(url)
@@ -98,6 +113,10 @@ class SiteSpider(scrapy.Spider):
             if host in self.aliases:
                 url = f"{scheme}://{self.home_host}{slash}{path}"
         return url
+
+    def count(self, key: str, value: int = 1) -> None:
+        """Add to one of this spider's counters in Scrapy's stats collector."""
+        self.crawler.stats.inc_value(key, value)  # type: ignore[union-attr]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.site.start_urls:
@@ -110,7 +129,7 @@ class SiteSpider(scrapy.Spider):
                 headers["If-None-Match"] = due.etag
             if due.last_modified:
                 headers["If-Modified-Since"] = due.last_modified
-            self.state_out["articles_due"] += 1
+            self.count(STAT_ARTICLES_DUE)
             yield self._article_request(due.url, headers)
 
     def _list_request(self, url: str) -> scrapy.Request | None:
@@ -132,7 +151,7 @@ class SiteSpider(scrapy.Spider):
         )
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
-        self.state_out["list_ok"] += 1
+        self.count(STAT_LIST_OK)
         if not hasattr(response, "css"):
             log.warning("%s: list page %s is not HTML", self.site.name, response.url)
             return
@@ -149,10 +168,11 @@ class SiteSpider(scrapy.Spider):
                     continue
                 if url in self.plan.known and not self.plan.full:
                     continue
-                if limit is not None and self.state_out["articles_new"] >= limit:
+                if limit is not None and self.articles_new >= limit:
                     continue
                 new_here += url not in self.plan.known
-                self.state_out["articles_new"] += 1
+                self.articles_new += 1
+                self.count(STAT_ARTICLES_NEW)
                 yield self._article_request(url)
             elif self.pagination_re is not None and self.pagination_re.search(url):
                 pagination.append((url, "".join(anchor.css("::text").getall()).strip()))
@@ -197,7 +217,7 @@ class SiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             # Not fetched by our own choice: no capture, nothing happened to the page.
-            self.state_out["robots_denied"] = self.state_out.get("robots_denied", 0) + 1
+            self.count(STAT_ROBOTS_DENIED)
             return
         response = failure.value.response if isinstance(failure.value, HttpError) else None
         yield Fetched(
@@ -213,5 +233,7 @@ class SiteSpider(scrapy.Spider):
     def list_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
-        self.state_out["list_errors"].append(f"{request.url}: {reason}")
+        self.count(STAT_LIST_ERRORS)
+        if self.crawler.stats.get_value(STAT_FIRST_LIST_ERROR) is None:  # type: ignore[union-attr]
+            self.crawler.stats.set_value(STAT_FIRST_LIST_ERROR, f"{request.url}: {reason}")  # type: ignore[union-attr]
         log.warning("%s: list page %s failed: %s", self.site.name, request.url, reason)

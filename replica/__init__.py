@@ -7,9 +7,20 @@ perfect crawler + cleaner should reproduce.
 
 from __future__ import annotations
 
+from replica.config import REPLICA_BODY_HINTS, replica_config
 from replica.model import ExpectedArticle
 from replica.server import ReplicaServer, RequestRecord, serve
 from replica.sites import SITE_NAMES
 from replica.textgen import Speech, generate_speech
 
-__all__ = ["SITE_NAMES", "ExpectedArticle", "ReplicaServer", "RequestRecord", "Speech", "generate_speech", "serve"]
+__all__ = [
+    "REPLICA_BODY_HINTS",
+    "SITE_NAMES",
+    "ExpectedArticle",
+    "ReplicaServer",
+    "RequestRecord",
+    "Speech",
+    "generate_speech",
+    "replica_config",
+    "serve",
+]

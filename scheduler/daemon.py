@@ -42,14 +42,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.config import Config
-from archive.db import Archive, make_engine
 from archive.errors import ArchiveError, ConfigError, UsageError
-from archive.leases import current_lease
-from archive.models import CrawlRun
-from archive.queries import JOBS_TABLE, site_of_job
-from archive.runs import close_dead_runs, sync_sites
+from archive.storage.engine import Archive, make_engine
+from archive.storage.leases import current_lease
+from archive.storage.models import CrawlRun
+from archive.storage.runs import close_dead_runs, sync_sites
 from scheduler.health import DatabaseProbe, HealthServer
 from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
+from scheduler.jobstore import JOBS_TABLE, site_of_job
 from scheduler.metrics import DaemonMetrics
 from scheduler.worker import CrawlSupervisor, RunResult
 

@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.config import SiteConfig
-from archive.queries import job_id, site_of_job
+from scheduler.jobstore import job_id, site_of_job
 
 log = logging.getLogger(__name__)
 

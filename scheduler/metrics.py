@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.models import CrawlRun, Site
+from archive.storage.models import CrawlRun, Site
 from scheduler.worker import RunResult
 
 log = logging.getLogger(__name__)

@@ -35,11 +35,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.db import Archive
 from archive.errors import LeaseHeldError
-from archive.leases import holder_name, release_lease
-from archive.models import CrawlRun, Site, utcnow
-from archive.runs import start_run
+from archive.storage.engine import Archive
+from archive.storage.leases import holder_name, release_lease
+from archive.storage.models import CrawlRun, Site, utcnow
+from archive.storage.runs import start_run
 
 log = logging.getLogger(__name__)
 

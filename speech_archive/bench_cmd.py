@@ -1,36 +1,20 @@
-"""`speech-archive bench`: crawl throughput and memory on the local replica, like `scrapy bench`."""
+"""`speech-archive bench`, `bench-clean`, `bench-export`: run a benchmark (benchmarks/) and print its figures."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
-import tomli_w
 from rich.table import Table
 
-from archive.errors import CrawlError
 from speech_archive.console import err_console, out_console
-from speech_archive.replica_cmd import replica_config
-
-BENCH_SITE = "zhongyi"
 
 
-def _child(config: Path, mode: str, workers: int | None) -> dict[str, Any]:
-    code = (
-        "import json, sys; from crawler.bench import run_mode; "
-        f"print('BENCH ' + json.dumps(run_mode({str(config)!r}, {mode!r}, {workers!r})))"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith("BENCH "):
-            return dict(json.loads(line[6:]))
-    raise CrawlError(f"benchmark mode {mode} failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+def _echo(as_json: bool) -> Any:
+    return (lambda _msg: None) if as_json else (lambda msg: err_console.print(msg, highlight=False))
 
 
 @click.command()
@@ -44,53 +28,89 @@ def _child(config: Path, mode: str, workers: int | None) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def bench(pages: int, page_kb: int, workers: int | None, as_json: bool) -> None:
     """Measure fetch-only, in-line cleaning and the real pipeline on N replica pages."""
-    from replica import ReplicaServer
+    from benchmarks.crawl import run_benchmark
 
-    per_page = 100
-    with (
-        tempfile.TemporaryDirectory(prefix="sa-bench-") as tmp,
-        ReplicaServer(articles_per_site=pages, per_page=per_page, page_kb=page_kb, sites=[BENCH_SITE]) as server,
-    ):
-        results: dict[str, dict[str, Any]] = {}
-        for mode in ("fetch_only", "inline", "pipeline"):
-            db = Path(tmp) / f"{mode}.sqlite3"
-            doc = replica_config([server.site_spec(BENCH_SITE)], f"sqlite:///{db}")
-            doc["crawl"].update(
-                {
-                    "delay": 0,
-                    "autothrottle": False,
-                    "obey_robots": False,
-                    "concurrency": 32,
-                    "concurrency_per_domain": 32,
-                    "retries": 0,
-                }
-            )
-            doc["sites"][0]["max_list_pages"] = pages // per_page + 2
-            config = Path(tmp) / f"{mode}.toml"
-            config.write_text(tomli_w.dumps(doc), encoding="utf-8")
-            if not as_json:
-                err_console.print(f"running {mode} on {pages} pages of ~{page_kb} KB…")
-            results[mode] = _child(config, mode, workers)
-    inline = results["inline"]["pages_per_s"]
-    pipeline = results["pipeline"]["pages_per_s"]
-    summary = {
-        "pages": pages,
-        "page_kb": page_kb,
-        "cores": os.cpu_count(),
-        "fetch_only_pages_per_s": results["fetch_only"]["pages_per_s"],
-        "inline_pages_per_s": inline,
-        "pipeline_pages_per_s": pipeline,
-        "speedup": round(pipeline / inline, 2) if inline else None,
-        "peak_rss_mb": results["pipeline"]["peak_rss_mb"],
-        "modes": results,
-    }
+    summary = run_benchmark(pages, page_kb, workers, _echo(as_json))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     table = Table(title=f"bench: {pages} replica pages of ~{page_kb} KB, {os.cpu_count()} cores")
     for col in ("mode", "pages", "seconds", "pages/s", "peak RSS MB (largest process)"):
         table.add_column(col)
-    for mode, r in results.items():
+    for mode, r in summary["modes"].items():
         table.add_row(mode, str(r["pages"]), str(r["seconds"]), str(r["pages_per_s"]), str(r["peak_rss_mb"]))
     out_console.print(table)
     out_console.print(f"speedup (pipeline / inline): {summary['speedup']}")
+
+
+@click.command("bench-clean")
+@click.option("--pages", type=click.IntRange(10, 100_000), default=500, show_default=True, help="Replica pages.")
+@click.option("--page-kb", type=click.IntRange(1, 500), default=50, show_default=True, help="Size of each page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def bench_clean(pages: int, page_kb: int, as_json: bool) -> None:
+    """Measure cleaning speed (clean + hash, one process): median pages/s per core over replica pages."""
+    from benchmarks.clean import run_bench
+
+    _echo(as_json)(f"rendering {pages} replica pages of ~{page_kb} KB, then cleaning each one…")
+    report = run_bench(pages, page_kb)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    table = Table(title=f"bench-clean: {report['pages']} pages of ~{page_kb} KB, one process")
+    for col in ("site", "pages", "median ms"):
+        table.add_column(col, justify="left" if col == "site" else "right")
+    for site, row in report["sites"].items():
+        table.add_row(site, str(row["pages"]), f"{row['median_ms']:.1f}")
+    out_console.print(table)
+    out_console.print(
+        f"median {report['median_ms']:.1f} ms/page (p90 {report['p90_ms']:.1f}) = "
+        f"{report['pages_per_s_per_core']:.0f} pages/s per core; mean {report['mean_pages_per_s_per_core']:.0f} "
+        f"pages/s; {report['failed']} failed; {report['cores']} cores here"
+    )
+
+
+@click.command("bench-export")
+@click.option(
+    "--rows",
+    type=click.IntRange(10, 10_000_000),
+    default=100_000,
+    show_default=True,
+    help="Synthetic versions in the benchmark archive.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all", show_default=True
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep the synthetic archive here (reused when it already has --rows versions).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> None:
+    """Build a synthetic archive and measure each export format: rows/s and peak RSS (child processes)."""
+    from benchmarks.export import run_benchmark
+
+    formats = ["jsonl", "csv", "parquet", "warc"] if fmt == "all" else [fmt]
+    report = run_benchmark(rows, formats, workdir, echo=_echo(False))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    table = Table(title=f"export benchmark: {report['rows']:,} synthetic versions")
+    for col in ("format", "rows", "seconds", "rows/s", "MB written", "RSS at start", "peak RSS at 10k", "peak RSS"):
+        table.add_column(col, justify="left" if col == "format" else "right")
+    for r in report["results"]:
+        at10k = r["peak_rss_at_10k_mb"]
+        table.add_row(
+            r["format"],
+            f"{r['rows']:,}",
+            f"{r['seconds']:.1f}",
+            f"{r['rows_per_s']:,}",
+            f"{r['bytes'] / 1e6:,.0f}",
+            f"{r['baseline_rss_mb']:.0f} MB",
+            f"{at10k:.0f} MB" if at10k else "-",
+            f"{r['peak_rss_mb']:.0f} MB",
+        )
+    out_console.print(table)
+
+
+COMMANDS = (bench, bench_clean, bench_export)

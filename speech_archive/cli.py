@@ -10,11 +10,12 @@ import click
 from rich.table import Table
 
 from archive.config import Config
-from archive.db import Archive
 from archive.errors import CrawlError, UsageError
-from archive.leases import LeaseKeeper, holder_name
-from archive.queries import list_runs, next_run_times, page_history, run_dict, site_status, version_text
-from speech_archive import __version__, bench_cmd, clean_bench, daemon_cmd, export_cmd, extract_cmd, replica_cmd
+from archive.storage import Archive
+from archive.storage.leases import LeaseKeeper, holder_name
+from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
+from scheduler.jobstore import next_run_times
+from speech_archive import __version__, bench_cmd, daemon_cmd, export_cmd, extract_cmd, reclean_cmd, replica_cmd
 from speech_archive.console import (
     GROUP_CONFIG_KEY,
     ErrorReportingGroup,
@@ -24,6 +25,7 @@ from speech_archive.console import (
     out_console,
     setup_logging,
 )
+from speech_archive.progress import Progress
 
 
 @click.group(cls=ErrorReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,7 +76,15 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, con
             raise next(iter(refused.values()))
         for exc in refused.values():
             err_console.print(f"skipped: {exc}", highlight=False, markup=False)
-        report = run_crawl(config, [s for s in chosen if s.name not in refused], trigger=trigger, full=full)
+        report = run_crawl(
+            config,
+            [s for s in chosen if s.name not in refused],
+            trigger=trigger,
+            full=full,
+            display=lambda report: Progress(
+                "crawl", err_console, view=report.table, describe=report.progress_lines
+            ),
+        )
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
@@ -216,10 +226,12 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
     out_console.print(table)
 
 
-main.add_command(replica_cmd.replica)
-export_cmd.register(main)
-main.add_command(daemon_cmd.daemon)
-main.add_command(bench_cmd.bench)
-main.add_command(extract_cmd.extract)
-main.add_command(extract_cmd.reclean)
-main.add_command(clean_bench.bench_clean)
+for command in (
+    replica_cmd.replica,
+    *export_cmd.COMMANDS,
+    daemon_cmd.daemon,
+    *bench_cmd.COMMANDS,
+    extract_cmd.extract,
+    reclean_cmd.reclean,
+):
+    main.add_command(command)

@@ -1,4 +1,4 @@
-"""`speech-archive export` and `speech-archive bench-export`.
+"""`speech-archive export`.
 
 The edge of the export: strings from the command line become one validated
 ExportOptions, the terminal gets a progress bar (a log line every few seconds
@@ -10,74 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from archive.db import Archive
 from archive.errors import UsageError
 from archive.export import ExportOptions, ExportResult, export
+from archive.storage import Archive
 from speech_archive import __version__
 from speech_archive.console import config_option, err_console, get_config, out_console
+from speech_archive.progress import Progress
 
 log = logging.getLogger(__name__)
-
-
-class TerminalProgress:
-    """A rich bar on stderr (the terminal), rows done of the total."""
-
-    def __init__(self, label: str) -> None:
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.label = label
-        self.task = self.bar.add_task(label, total=None, rate="")
-        self.started = time.monotonic()
-        self.done = 0
-
-    def start(self, total: int) -> None:
-        self.bar.start()
-        self.bar.update(self.task, total=total)
-
-    def advance(self, rows: int) -> None:
-        self.done += rows
-        rate = self.done / max(time.monotonic() - self.started, 1e-6)
-        self.bar.update(self.task, advance=rows, rate=f"{rate:,.0f} rows/s")
-
-    def stop(self) -> None:
-        self.bar.stop()
-
-
-class LogProgress:
-    """Off a terminal: one structured log line every ``every`` seconds."""
-
-    def __init__(self, label: str, every: float = 10.0) -> None:
-        self.label, self.every = label, every
-        self.total = 0
-        self.done = 0
-        self.started = self.last = time.monotonic()
-
-    def start(self, total: int) -> None:
-        self.total = total
-
-    def advance(self, rows: int) -> None:
-        self.done += rows
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            rate = self.done / max(now - self.started, 1e-6)
-            log.info("export=%s done=%d total=%d rate=%.0f/s", self.label, self.done, self.total, rate)
-
-    def stop(self) -> None:
-        """Nothing to tear down."""
 
 
 def _summary(result: ExportResult) -> str:
@@ -149,8 +93,7 @@ def export_command(
     )
     if as_json and options.output is None:
         raise UsageError("--json prints to stdout, which -o - already uses for the data; drop one of them")
-    progress: TerminalProgress | LogProgress
-    progress = TerminalProgress(options.format) if err_console.is_terminal else LogProgress(options.format)
+    progress = Progress(f"export {options.format}", err_console, unit="rows")
     try:
         with Archive(config.archive.database_url) as archive:
             result = export(
@@ -182,36 +125,4 @@ def export_command(
     err_console.print(_summary(result), highlight=False, markup=False, soft_wrap=True)
 
 
-@click.command("bench-export")
-@click.option(
-    "--rows",
-    type=click.IntRange(10, 10_000_000),
-    default=100_000,
-    show_default=True,
-    help="Synthetic versions in the benchmark archive.",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all", show_default=True
-)
-@click.option(
-    "--workdir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Keep the synthetic archive here (reused when it already has --rows versions).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> None:
-    """Build a synthetic archive and measure each export format: rows/s and peak RSS (child processes)."""
-    from speech_archive.export_bench import run_benchmark, table_of
-
-    formats = ["jsonl", "csv", "parquet", "warc"] if fmt == "all" else [fmt]
-    report = run_benchmark(rows, formats, workdir, echo=lambda msg: err_console.print(msg, highlight=False))
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-    else:
-        out_console.print(table_of(report))
-
-
-def register(group: click.Group) -> None:
-    """Add both commands to the CLI group (one line in cli.py)."""
-    group.add_command(export_command)
-    group.add_command(bench_export)
+COMMANDS = (export_command,)

@@ -1,9 +1,8 @@
-"""`speech-archive extract` and `speech-archive reclean`: the cleaner, seen from the command line.
+"""`speech-archive extract`: the cleaner, seen from the command line.
 
-``extract`` prints exactly what a crawl would store for a saved page or a URL
-(the same ``clean_page`` with the same profile and site title), so a profile can
-be debugged on one page. ``reclean`` runs the current extractor over the stored
-raw pages (archive/reclean.py).
+It prints exactly what a crawl would store for a saved page or a URL (the same
+``clean`` with the same profile and site title), so a profile can be debugged on
+one page, and a new site checked before it is enabled.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -21,14 +19,10 @@ from urllib.parse import urlsplit
 
 import click
 
-from archive.clean import Extraction, clean_page
+from archive.cleaning import SHANGHAI, Extraction, Profile, ProfileBook, clean, content_hash, decode_html, page_identity
 from archive.config import DEFAULT_CONFIG_PATH, Config, SiteConfig
-from archive.decode import decode_html
 from archive.errors import CrawlError, NotFoundError, UsageError
-from archive.metadata import SHANGHAI
-from archive.normalize import content_hash
-from archive.profiles import Profile, ProfileBook, page_identity
-from speech_archive.console import config_option, err_console, get_config, resolve_config_path
+from speech_archive.console import config_option, get_config, resolve_config_path
 
 log = logging.getLogger(__name__)
 
@@ -181,86 +175,6 @@ def extract(inputs: tuple[str, ...], site_name: str | None, as_json: bool, confi
         html, _encoding = decode_html(body, content_type)
         choice = choose_profile(book, config, site_name=site_name, url=url, html=html)
         title = choice.site.title if choice.site and choice.site.title else None
-        ext = clean_page(body, choice.profile, content_type=content_type, site_title=title)
+        ext = clean(body, choice.profile, content_type=content_type, site_title=title)
         rec = record(item, url, choice, ext)
         click.echo(json.dumps(rec, ensure_ascii=False) if as_json else _human(rec))
-
-
-@click.command("reclean")
-@click.option("--site", "site_names", multiple=True, metavar="NAME", help="Only this site (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Count what would change; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-@config_option
-def reclean(site_names: tuple[str, ...], dry_run: bool, as_json: bool, config_path: Path | None) -> None:
-    """Re-clean the stored raw pages with the current extractor; changed texts become re-clean versions."""
-    from archive.db import Archive
-    from archive.leases import LeaseKeeper, holder_name
-    from archive.reclean import SiteCleaning, count_pages, iter_site_names
-    from archive.reclean import reclean as run_reclean
-
-    config = get_config(config_path)
-    book = ProfileBook(config.profiles)
-    configured = {s.name: s for s in config.sites}
-    with Archive(config.archive.database_url) as archive:
-        with archive.session() as session:
-            stored = list(iter_site_names(session))
-        for name in site_names:
-            if name not in stored:
-                raise NotFoundError(f"site {name!r} has no pages in the archive; stored sites: {', '.join(stored)}")
-        chosen = list(site_names) or stored
-        sites = {
-            n: SiteCleaning(configured[n].profile, configured[n].title) if n in configured else SiteCleaning()
-            for n in chosen
-        }
-        for name, how in sites.items():
-            book.for_site(name, how.profile)  # a bad profile name fails here, before any work
-        lease = config.daemon.lease_seconds
-        with LeaseKeeper(archive, holder_name("reclean"), lease) as keeper:
-            refused = keeper.acquire(sites)
-            if refused:
-                raise next(iter(refused.values()))
-            total = count_pages(archive, list(sites))
-            progress = _Progress(total, quiet=as_json)
-            try:
-                report = run_reclean(archive, book, sites, dry_run=dry_run, progress=progress.advance)
-            finally:
-                progress.stop()
-    result = {**report.as_dict(), "dry_run": dry_run}
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    verb = "would add" if dry_run else "added"
-    err_console.print(
-        f"reclean: {result['pages']} pages: {verb} {result['recleaned']} re-clean versions, "
-        f"{result['unchanged']} unchanged, {result['failed']} failed (kept, see the log), "
-        f"{result['no_raw']} without a stored raw page",
-        highlight=False,
-    )
-
-
-class _Progress:
-    """A bar on a terminal; a log line every 10 s elsewhere."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.done = total, 0
-        self.started = self.last = time.monotonic()
-        self.bar = None
-        if err_console.is_terminal and not quiet:
-            from rich.progress import Progress
-
-            self.bar = Progress(console=err_console, transient=True)
-            self.task = self.bar.add_task("reclean", total=total)
-            self.bar.start()
-
-    def advance(self, pages: int) -> None:
-        self.done += pages
-        now = time.monotonic()
-        if self.bar is not None:
-            self.bar.update(self.task, advance=pages)
-        elif now - self.last >= 10:
-            self.last = now
-            log.info("reclean done=%d total=%d rate=%.0f/s", self.done, self.total, self.done / (now - self.started))
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from services import ENV_REQUIRE, PostgresServer, find_pg_bin
 
-from speech_archive.replica_cmd import replica_config
+from replica.config import replica_config
 
 if TYPE_CHECKING:
     from replica import ReplicaServer

@@ -19,11 +19,13 @@ from typing import Any
 import zstandard
 from sqlalchemy import select
 
-from archive.clean import Extraction, Gap
-from archive.db import Archive
-from archive.ingest import Fetched, ingest
-from archive.models import Site
-from archive.normalize import content_hash
+from archive.cleaning.core import Extraction, Gap
+from archive.cleaning.normalize import content_hash
+from archive.records import Fetched, ProcessedPage
+from archive.storage.engine import Archive
+from archive.storage.ingest import ingest
+from archive.storage.models import Site
+from archive.storage.rawstore import pack_raw
 
 T0 = dt.datetime(2025, 1, 1, 8, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -131,7 +133,7 @@ class Corpus:
         fetched = Fetched(site=site, url=url, fetched_at=when, status=200, headers=HEADERS, body=body)
         with self.archive.session() as s:
             site_row = s.execute(select(Site).where(Site.name == site)).scalar_one()
-            outcome = ingest(s, site_row, fetched, ext, content_hash(text)).outcome
+            outcome = ingest(s, site_row, fetched, ProcessedPage(ext, content_hash(text), pack_raw(body))).outcome
         self.captures.append({"url": url, "when": when, "body": body})
         if outcome == "new_version":
             number = 1 + sum(v["url"] == url for v in self.versions)

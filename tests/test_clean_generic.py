@@ -14,8 +14,8 @@ from fixtures.metrics import precision_recall
 from fixtures.unknown_sites import UnknownPage, unknown_pages
 from fixtures.unknown_sites_heldout import held_out_pages
 
-from archive.clean import clean_page
-from archive.profiles import ProfileBook
+from archive.cleaning import clean
+from archive.cleaning.profiles import ProfileBook
 
 DEFAULT = ProfileBook().get("default")
 TUNED = unknown_pages(11)
@@ -23,7 +23,7 @@ HELD_OUT = held_out_pages(11)
 
 
 def scores(page: UnknownPage) -> tuple[tuple[float, float], tuple[float, float]]:
-    ours = clean_page(page.body, DEFAULT, content_type=page.content_type)
+    ours = clean(page.body, DEFAULT, content_type=page.content_type)
     assert ours.outcome == "ok", (page.style, ours.reason)
     return precision_recall(page.text, ours.text), precision_recall(page.text, trafilatura.extract(page.body))
 
@@ -61,9 +61,9 @@ def test_it_is_clearly_better_in_precision_on_forum_table_and_news_pages() -> No
 
 def test_unknown_pages_get_their_title_and_mislabelled_gbk_decodes() -> None:
     for page in TUNED:
-        ext = clean_page(page.body, DEFAULT, content_type=page.content_type)
+        ext = clean(page.body, DEFAULT, content_type=page.content_type)
         assert ext.title == page.title, page.style
         assert "\ufffd" not in ext.text
     table = next(p for p in TUNED if p.style == "2000s table layout")  # GBK bytes, page says gb2312
-    ext = clean_page(table.body, DEFAULT, content_type=table.content_type)
+    ext = clean(table.body, DEFAULT, content_type=table.content_type)
     assert ext.encoding == "gb18030" and ext.source == "县政府办"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from archive.clean import EXTRACTOR_VERSION, GAP_MARKER, clean_html, clean_page, extractor_version
+from archive.cleaning import EXTRACTOR_VERSION, GAP_MARKER, clean, extract_html, extractor_version
+from archive.cleaning.profiles import ProfileBook
 from archive.config import parse_config
 from archive.errors import ConfigError
-from archive.profiles import ProfileBook
 from replica.catalogue import Catalogue
 from replica.sites import SITE_NAMES, SITES
 
@@ -43,7 +43,7 @@ def book_with(profiles: dict[str, Any]) -> ProfileBook:
 def test_a_new_site_is_one_config_entry() -> None:
     profile = book_with({"newsite": NEW_SITE}).get("newsite")
     assert profile.chain == ("default", "newsite")
-    ext = clean_html(NEW_PAGE, profile)
+    ext = extract_html(NEW_PAGE, profile)
     assert ext.outcome == "ok" and ext.method == "hint"
     assert ext.title == "镇长在全镇春耕生产动员会上的讲话"
     assert (ext.speaker, ext.occasion, ext.genre) == ("镇长", "全镇春耕生产动员会", "讲话")
@@ -70,7 +70,7 @@ def test_an_empty_body_hint_switches_an_inherited_hint_off() -> None:
     catalogue = Catalogue(template, 1, 3, SITE_NAMES.index("lixin"))
     aid = catalogue.ids()[0]
     html = template.relayout(template.render_article(catalogue.article_view(aid, "http://x", 10)), "v2")
-    ext = clean_page(html.encode(), book.get("lixin"), site_title="力信秘书网")
+    ext = clean(html.encode(), book.get("lixin"), site_title="力信秘书网")
     assert ext.outcome == "ok" and ext.method == "prose-block"
     assert ext.text.replace(GAP_MARKER, "") == catalogue.expected(aid, "http://x").text
 
@@ -108,7 +108,7 @@ def test_unknown_parents_and_cycles_are_config_errors() -> None:
 
 
 def test_min_chars_is_configurable() -> None:
-    ext = clean_html(NEW_PAGE, book_with({"newsite": {**NEW_SITE, "min_chars": 5000}}).get("newsite"))
+    ext = extract_html(NEW_PAGE, book_with({"newsite": {**NEW_SITE, "min_chars": 5000}}).get("newsite"))
     assert ext.outcome == "extraction_failed" and "below the minimum of 5000" in (ext.reason or "")
 
 

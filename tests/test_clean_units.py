@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from archive.clean import GAP_MARKER, clean_html, clean_page
-from archive.decode import decode_html
-from archive.metadata import SHANGHAI, count_masks, find_category, find_published, fold, parse_title
-from archive.profiles import ProfileBook
+from archive.cleaning import GAP_MARKER, clean, extract_html
+from archive.cleaning.decode import decode_html
+from archive.cleaning.metadata import SHANGHAI, count_masks, find_category, find_published, fold, parse_title
+from archive.cleaning.profiles import ProfileBook
 
 BOOK = ProfileBook()
 DEFAULT = BOOK.get("default")
@@ -49,7 +49,7 @@ def test_bytes_decode_right_whatever_the_page_declares(content_type: str | None,
 def test_bytes_that_fit_no_charset_fail_extraction_with_a_reason() -> None:
     good = page(f"<p>{PARA * 3}</p>").encode("gbk")
     broken = good[:200] + b"\x81\x20\xfe\x7f\xff\xff\x80\x80" * 300 + good[200:]
-    ext = clean_page(broken, DEFAULT, content_type="text/html; charset=gbk")
+    ext = clean(broken, DEFAULT, content_type="text/html; charset=gbk")
     assert ext.outcome == "extraction_failed" and "do not decode" in (ext.reason or "")
 
 
@@ -62,7 +62,7 @@ def test_invisible_anti_copy_noise_is_dropped() -> None:
         f"<p>{PARA}<font class='jammer'>a1b2c3</font></p><p><span style='font-size:0px'>隐藏</span>{PARA}</p>"
         f"<p hidden>藏起来的段落，不是正文内容，读者看不见它。</p>"
     )
-    ext = clean_html(page(noisy), DEFAULT)
+    ext = extract_html(page(noisy), DEFAULT)
     assert ext.outcome == "ok"
     assert ext.text == "\n".join(["同志们：", PARA, PARA, PARA])
 
@@ -73,7 +73,7 @@ def test_common_boilerplate_lines_go_and_full_width_punctuation_matches_ascii_pa
         f"<p>下面是小编为大家整理的县委书记讲话，供大家参考。</p><p>{PARA}</p><p>{PARA}</p>"
         f"<p>责任编辑：王某</p><p>推荐访问：讲话 范文</p><p>这一行在页脚之后，不算正文内容。</p>"
     )
-    ext = clean_html(page(body), DEFAULT, site_title="某某网")
+    ext = extract_html(page(body), DEFAULT, site_title="某某网")
     assert ext.text == f"{PARA}\n{PARA}"
     assert ext.published_at == dt.datetime(2023, 5, 8, 10, 10, tzinfo=SHANGHAI)
     assert ext.category == ["范文大全", "讲话稿"]
@@ -90,7 +90,7 @@ def test_a_gap_and_a_cut_off_tail_become_our_marker_with_their_numbers() -> None
         f"<p>{PARA}纵深 ……（未完，全文共4149字，当前仅显示2186字，请阅读下面提示信息。</p>"
         "<p>收藏《县委书记在全县经济工作会议上的讲话》</p>"
     )
-    ext = clean_html(page(body), DEFAULT)
+    ext = extract_html(page(body), DEFAULT)
     assert ext.partial and [g.omitted_chars for g in ext.gaps] == [778]
     assert (ext.declared_chars, ext.shown_chars) == (4149, 2186)
     assert ext.text.count(GAP_MARKER) == 2 and ext.text.endswith(f"纵深{GAP_MARKER}")
@@ -101,7 +101,7 @@ def test_a_gap_and_a_cut_off_tail_become_our_marker_with_their_numbers() -> None
 
 
 def test_a_preview_cut_with_dots_is_partial_without_gaps() -> None:
-    ext = clean_html(page(f"<p>{PARA}{PARA}坚持对传统产业高位嫁接。持...</p>"), DEFAULT)
+    ext = extract_html(page(f"<p>{PARA}{PARA}坚持对传统产业高位嫁接。持...</p>"), DEFAULT)
     assert ext.partial and ext.gaps == [] and ext.declared_chars is None
     assert ext.text.endswith(f"持{GAP_MARKER}")
 
@@ -144,8 +144,8 @@ def test_dates_and_breadcrumbs_read_full_width_forms() -> None:
 
 
 def test_a_page_without_enough_text_fails_with_the_reason() -> None:
-    ext = clean_html(page("<p>同志们：</p><p>谢谢大家。</p>"), DEFAULT)
+    ext = extract_html(page("<p>同志们：</p><p>谢谢大家。</p>"), DEFAULT)
     assert ext.outcome == "extraction_failed"
     assert "below the minimum of 50" in (ext.reason or "")
-    empty = clean_page(b"   ", DEFAULT)
+    empty = clean(b"   ", DEFAULT)
     assert empty.outcome == "extraction_failed" and empty.reason == "empty response body"

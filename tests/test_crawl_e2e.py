@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, cli, crawl_ok, query, scalar, write_config
 
-from archive.clean import GAP_MARKER
-from archive.normalize import content_hash, normalise_text
+from archive.cleaning.core import GAP_MARKER
+from archive.cleaning.normalize import content_hash, normalise_text
 
 pytestmark = pytest.mark.slow
 

@@ -28,8 +28,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from services import ArchiveReader, DaemonProcess, PostgresServer, clean_env, wait_until
 from sqlalchemy.engine import make_url
 
-from archive.db import Archive
-from speech_archive.replica_cmd import replica_config
+from archive.storage.engine import Archive
+from replica.config import replica_config
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.config import SiteConfig
-from archive.db import Archive, make_engine
-from archive.queries import JOBS_TABLE, next_run_times
+from archive.storage.engine import Archive, make_engine
 from scheduler.jobs import CRON_TIMEZONE, build_trigger, job_name, reconcile_jobs, stop_scheduler
+from scheduler.jobstore import JOBS_TABLE, next_run_times
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # a Monday, 09:00 in Shanghai
 

@@ -178,20 +178,20 @@ def test_a_page_captured_twice_with_the_same_payload_is_one_response_and_one_rev
 def test_a_recleaned_version_is_a_second_conversion_of_the_same_capture(corpus: Corpus, tmp_path: Path) -> None:
     from sqlalchemy import select
 
-    from archive.clean import Extraction
-    from archive.ingest import add_version
-    from archive.models import Page, Version
-    from archive.normalize import content_hash
+    from archive.cleaning.core import Extraction
+    from archive.cleaning.normalize import content_hash
+    from archive.storage.models import Page, Version
+    from archive.storage.versions import write_version
 
     recleaned = "在全市安全生产工作会议上的讲话\n同志们:\n安全生产是底线,必须抓紧抓实。"
     with corpus.archive.session() as s:
         page = s.execute(select(Page).where(Page.url == B)).scalar_one()
         capture_id = s.execute(select(Version.capture_id).where(Version.page_id == page.id)).scalar_one()
-        add_version(
+        write_version(
             s,
-            page,
-            content_hash(recleaned),
-            Extraction("ok", text=recleaned, char_count=len(recleaned)),
+            page_id=page.id,
+            content_hash=content_hash(recleaned),
+            extraction=Extraction("ok", text=recleaned, char_count=len(recleaned)),
             capture_id=capture_id,
             change="reclean",
             number=2,

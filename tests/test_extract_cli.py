@@ -10,13 +10,13 @@ import tomli_w
 from click.testing import CliRunner
 from fixtures.unknown_sites import forum_discuz
 
-from archive.clean import GAP_MARKER
-from archive.normalize import normalise_text
+from archive.cleaning.core import GAP_MARKER
+from archive.cleaning.normalize import normalise_text
 from replica import ReplicaServer
 from replica.catalogue import Catalogue
+from replica.config import replica_config
 from replica.sites import SITE_NAMES, SITES
 from speech_archive.cli import main
-from speech_archive.replica_cmd import replica_config
 
 FIELDS = {
     "text", "title", "published_at", "category", "source", "outline", "partial", "gaps", "declared_chars",

@@ -11,15 +11,15 @@ from __future__ import annotations
 import pytest
 from fixtures.metrics import precision_recall
 
-from archive.clean import GAP_MARKER, clean_page
+from archive.cleaning import GAP_MARKER, clean
+from archive.cleaning.metadata import SHANGHAI
+from archive.cleaning.normalize import normalise_text
+from archive.cleaning.profiles import ProfileBook
 from archive.config import parse_config
-from archive.metadata import SHANGHAI
-from archive.normalize import normalise_text
-from archive.profiles import ProfileBook
 from replica.catalogue import Catalogue
+from replica.config import REPLICA_BODY_HINTS
 from replica.model import ExpectedArticle
 from replica.sites import SITE_NAMES, SITES
-from speech_archive.replica_cmd import REPLICA_BODY_HINTS
 
 # The profiles a replica crawl uses: the built-ins plus the body hints `replica --write-config` writes.
 BOOK = ProfileBook(parse_config({"profiles": {n: {"body_xpath": x} for n, x in REPLICA_BODY_HINTS.items()}}).profiles)
@@ -50,7 +50,7 @@ def test_generated_pages_clean_exactly_with_their_profile(site: str) -> None:
     template = SITES[site]
     partial = 0
     for body, exp in pages(site):
-        ext = clean_page(body, BOOK.get(site), content_type=template.content_type, site_title=template.title)
+        ext = clean(body, BOOK.get(site), content_type=template.content_type, site_title=template.title)
         assert ext.outcome == "ok", (exp.url, ext.reason)
         assert as_paragraphs(ext.text) == normalise_text(exp.text), exp.url
         assert min(precision_recall(exp.text, ext.text)) >= 0.99
@@ -77,7 +77,7 @@ def test_the_default_profile_alone_cleans_the_known_templates(site: str) -> None
     """No hint, no site patterns: the generic path and the family's common boilerplate suffice."""
     default = BOOK.get("default")
     for body, exp in pages(site, count=4):
-        ext = clean_page(body, default, content_type=SITES[site].content_type)
+        ext = clean(body, default, content_type=SITES[site].content_type)
         assert ext.outcome == "ok" and ext.method == "prose-block", ext.reason
         precision, recall = precision_recall(exp.text, ext.text)
         assert precision >= 0.99 and recall >= 0.99, (exp.url, precision, recall)
@@ -88,7 +88,7 @@ def test_the_default_profile_alone_cleans_the_known_templates(site: str) -> None
 def test_a_redesign_that_moves_the_body_is_a_failed_extraction(site: str) -> None:
     template = SITES[site]
     for body, _exp in pages(site, count=2, layout="v2"):
-        ext = clean_page(body, BOOK.get(site), content_type=template.content_type, site_title=template.title)
+        ext = clean(body, BOOK.get(site), content_type=template.content_type, site_title=template.title)
         assert ext.outcome == "extraction_failed"
         assert "matched nothing" in (ext.reason or "") and "layout" in (ext.reason or "")
         assert ext.text == ""

@@ -14,10 +14,10 @@ import pytest
 from fixtures.metrics import precision_recall
 from fixtures.seeds import SEED_SITES, load_seed, render
 
-from archive.clean import GAP_MARKER, clean_page
-from archive.metadata import SHANGHAI
-from archive.normalize import normalise_text
-from archive.profiles import ProfileBook
+from archive.cleaning import GAP_MARKER, clean
+from archive.cleaning.metadata import SHANGHAI
+from archive.cleaning.normalize import normalise_text
+from archive.cleaning.profiles import ProfileBook
 
 BOOK = ProfileBook()
 MARKERS = (
@@ -38,7 +38,7 @@ def test_seed_page_cleans_to_the_seed_body_and_metadata(key: str) -> None:
         pytest.skip("../shared/seeds is not here; test_golden_replica_pages covers the same checks")
     body, content_type = render(seed)
     site = seed.site
-    ext = clean_page(body, BOOK.get(site), content_type=content_type, site_title=_site_title(site))
+    ext = clean(body, BOOK.get(site), content_type=content_type, site_title=_site_title(site))
     assert ext.outcome == "ok", ext.reason
 
     text = normalise_text(ext.text.replace(GAP_MARKER, "\n"))
@@ -72,7 +72,7 @@ def test_seed_000_is_the_documented_paywall_case() -> None:
     if seed is None:
         pytest.skip("../shared/seeds is not here")
     body, content_type = render(seed)
-    ext = clean_page(body, BOOK.get("wm114"), content_type=content_type, site_title="新文秘网")
+    ext = clean(body, BOOK.get("wm114"), content_type=content_type, site_title="新文秘网")
     assert ext.partial and [g.omitted_chars for g in ext.gaps] == [778]
     assert (ext.declared_chars, ext.shown_chars) == (4149, 2186)
     gap = ext.gaps[0]

@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from archive.clean import Extraction
-from archive.db import Archive
-from archive.ingest import Fetched, ingest
-from archive.models import Capture, Content, Page, Site, Version
-from archive.normalize import content_hash
+from archive.cleaning.core import Extraction
+from archive.cleaning.normalize import content_hash
+from archive.records import Fetched, ProcessedPage
+from archive.storage.engine import Archive
+from archive.storage.ingest import ingest
+from archive.storage.models import Capture, Content, Page, Site, Version
+from archive.storage.rawstore import pack_raw
 
 TEXT_A = "同志们:\n今天我们召开全区经济工作会议,主要任务是总结去年工作,部署今年任务。\n一要抓项目建设,二要抓改革创新。"
 TEXT_B = TEXT_A.replace("二要抓改革创新", "二要抓改革创新,三要抓民生实事")
@@ -42,7 +44,8 @@ def put(
     fetched = Fetched(site=site, url=url, fetched_at=dt.datetime.now(dt.UTC), status=status, body=body)
     with archive.session() as s:
         site_row = s.execute(select(Site).where(Site.name == site)).scalar_one()
-        return ingest(s, site_row, fetched, ext, content_hash(text) if text else None).outcome
+        processed = ProcessedPage(ext, content_hash(text) if text else None, pack_raw(body))
+        return ingest(s, site_row, fetched, processed).outcome
 
 
 def count(archive: Archive, model: type) -> int:
@@ -87,7 +90,7 @@ def test_two_404_in_a_row_mark_the_page_gone_and_keep_its_versions(archive: Arch
 
 
 def test_raw_pages_are_stored_once_per_hash(archive: Archive) -> None:
-    from archive.models import RawPage
+    from archive.storage.models import RawPage
 
     put(archive, "one", "http://127.0.0.1:1/a.html", TEXT_A)
     put(archive, "one", "http://127.0.0.1:1/b.html", TEXT_B)

@@ -16,9 +16,9 @@ import tomli_w
 from conftest import cli
 from sqlalchemy import select
 
-from archive.db import Archive
 from archive.errors import LeaseHeldError
-from archive.leases import (
+from archive.storage.engine import Archive
+from archive.storage.leases import (
     LeaseKeeper,
     acquire_lease,
     current_lease,
@@ -26,7 +26,7 @@ from archive.leases import (
     release_lease,
     renew_lease,
 )
-from archive.models import Lease
+from archive.storage.models import Lease
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 

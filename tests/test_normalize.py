@@ -1,4 +1,4 @@
-from archive.normalize import content_hash, normalise_text
+from archive.cleaning.normalize import content_hash, normalise_text
 
 
 def test_nfkc_zero_width_and_whitespace_do_not_change_the_hash() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import crawl_ok, query, scalar, write_config
 from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from archive.config import parse_config
 from crawler.retry import retry_after_seconds
@@ -162,7 +163,7 @@ def test_url_variants_of_one_article_become_one_request() -> None:
             ]
         }
     ).sites[0]
-    spider = SiteSpider(site, CrawlPlan(full=True))
+    spider = SiteSpider.from_crawler(get_crawler(SiteSpider), site=site, plan=CrawlPlan(full=True))
     body = (
         b'<a href="/news/7.html?from=timeline">a</a><a href="/news/7.html#top">b</a>'
         b'<a href="http://127.0.0.1:9/news/7.html?utm_source=wx">c</a><a href="/news/8.html">d</a>'
@@ -183,7 +184,7 @@ def test_incremental_walk_follows_next_not_the_last_page_link() -> None:
         {"sites": [{"name": "s", "base_url": "http://127.0.0.1:9", "start_urls": ["http://127.0.0.1:9/list/"],
                     "article_pattern": r"/a/\d+\.html$", "pagination_pattern": r"/list/\d+\.html$"}]}
     ).sites[0]  # fmt: skip
-    spider = SiteSpider(site, CrawlPlan(full=False))
+    spider = SiteSpider.from_crawler(get_crawler(SiteSpider), site=site, plan=CrawlPlan(full=False))
     spider.list_pages_seen.add("http://127.0.0.1:9/list/")
     body = '<a href="/a/1.html">x</a><a href="/list/9.html">尾页</a><a href="/list/2.html">下一页&gt;</a>'.encode()
     response = HtmlResponse("http://127.0.0.1:9/list/", body=body, encoding="utf-8")
@@ -195,12 +196,14 @@ def test_incremental_walk_follows_next_not_the_last_page_link() -> None:
 def test_a_cleaning_failure_is_an_extraction_failure_not_a_lost_capture(workers: int) -> None:
     import asyncio
 
-    from crawler.cleaning import Cleaner
+    from crawler.workers import PageJob, WorkerPool
 
-    cleaner = Cleaner({}, workers)
+    pool = WorkerPool({}, workers)
     try:
-        extraction, digest = asyncio.run(cleaner.clean("no-such-profile", b"<html><p>x</p></html>", None, None))
+        processed = asyncio.run(pool.process(PageJob("no-such-profile", b"<html><p>x</p></html>", None, None)))
     finally:
-        cleaner.close()
-    assert extraction.outcome == "extraction_failed" and digest is None
+        pool.close()
+    extraction = processed.extraction
+    assert extraction is not None and extraction.outcome == "extraction_failed" and processed.content_hash is None
+    assert processed.raw is not None and processed.raw.data is not None, "the raw page is still kept"
     assert "no-such-profile" in (extraction.reason or "")

@@ -29,7 +29,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.db import Archive
 from archive.errors import ArchiveError, ExportError, NotFoundError
 from archive.export import rows as rowsource
 from archive.export.cursor import load_cursor, save_cursor
@@ -37,7 +36,8 @@ from archive.export.manifest import build_manifest, write_manifest
 from archive.export.options import FORMATS, ExportOptions, parse_time
 from archive.export.output import Target
 from archive.export.schema import SCHEMA_VERSION, columns_for
-from archive.models import utcnow
+from archive.storage.engine import Archive
+from archive.storage.models import utcnow
 
 __all__ = ["FORMATS", "ExportOptions", "ExportResult", "Progress", "export", "parse_time"]
 

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from archive.export.rows import IdWindow
-from archive.models import ExportCursor
+from archive.storage.models import ExportCursor
 
 
 def load_cursor(session: Session, name: str) -> IdWindow | None:

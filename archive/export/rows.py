@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, aliased
 
 from archive.export.options import ExportOptions
 from archive.export.schema import SCHEMA_VERSION
-from archive.models import Capture, Content, Page, RawPage, Site, Version
-from archive.rawstore import decompress
+from archive.storage.models import Capture, Content, Page, RawPage, Site, Version
+from archive.storage.rawstore import decompress
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""Cleaning off the reactor thread.
+"""Processing pages off the reactor thread: cleaning, hashing and compression in a process pool.
 
 trafilatura costs 6–14 ms a page, four times the fetch; run on Twisted's
-thread it caps a crawl at one core. A process pool (forked before the reactor
-starts, each worker holding its own resolved profiles) lets a crawl use every
-core; ``clean_workers = 0`` keeps the in-line path for debugging and the
-benchmark's baseline.
+thread it caps a crawl at one core. Each page's CPU-bound work is one call,
+:func:`process_page`, that returns one :class:`~archive.records.ProcessedPage`
+(the extraction, its content hash, the raw body's SHA-256 and its zstd bytes),
+so the reactor thread only fetches and writes. The pool is forked before the
+reactor starts, each worker holding its own resolved profiles; workers die with
+their parent. ``clean_workers = 0`` runs the same call in-line (debugging, and
+the benchmark's baseline).
 """
 
 from __future__ import annotations
@@ -18,26 +21,41 @@ import signal
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
-from archive.clean import Extraction, clean_page
+from archive.cleaning import Extraction, ProfileBook, clean, content_hash
 from archive.config import ProfileConfig
-from archive.normalize import content_hash
-from archive.profiles import ProfileBook
-
-Cleaned = tuple[Extraction, str | None]
+from archive.records import ProcessedPage
+from archive.storage.rawstore import pack_raw
 
 log = logging.getLogger(__name__)
 
 _WORKER_BOOK: ProfileBook | None = None
 
 
-def clean_with(
-    book: ProfileBook, profile: str, body: bytes, content_type: str | None, site_title: str | None
-) -> Cleaned:
-    """Clean and hash one body: the unit of work, the same in-line or in a worker."""
-    extraction = clean_page(body, book.get(profile), content_type=content_type, site_title=site_title)
-    digest = content_hash(extraction.text) if extraction.outcome == "ok" else None
-    return extraction, digest
+@dataclass(frozen=True)
+class PageJob:
+    """What a worker needs for one page: sent once (the body is pickled once, nothing else is large)."""
+
+    profile: str
+    body: bytes
+    content_type: str | None
+    site_title: str | None
+    keep_raw: bool = True
+
+
+def process_page(book: ProfileBook, job: PageJob) -> ProcessedPage:
+    """Clean, hash and pack one body: the unit of work, the same in-line or in a worker."""
+    extraction = clean(job.body, book.get(job.profile), content_type=job.content_type, site_title=job.site_title)
+    digest = content_hash(extraction.text) if extraction.ok else None
+    return ProcessedPage(extraction, digest, pack_raw(job.body, keep=job.keep_raw))
+
+
+def _failed(job: PageJob, reason: str) -> ProcessedPage:
+    """A page whose processing failed is still captured: its raw body is kept, its text is not."""
+    return ProcessedPage(
+        Extraction("extraction_failed", reason, profile=job.profile), None, pack_raw(job.body, keep=job.keep_raw)
+    )
 
 
 def _die_with_parent(parent: int) -> None:
@@ -60,13 +78,13 @@ def _init_worker(profiles: Mapping[str, ProfileConfig], parent: int) -> None:
     _WORKER_BOOK = ProfileBook(profiles)
 
 
-def _clean_in_worker(profile: str, body: bytes, content_type: str | None, site_title: str | None) -> Cleaned:
+def _process_in_worker(job: PageJob) -> ProcessedPage:
     assert _WORKER_BOOK is not None, "worker not initialised"
-    return clean_with(_WORKER_BOOK, profile, body, content_type, site_title)
+    return process_page(_WORKER_BOOK, job)
 
 
-class Cleaner:
-    """Cleans pages in-line or in a process pool, behind one awaitable call."""
+class WorkerPool:
+    """Processes pages in-line or in a process pool, behind one awaitable call."""
 
     def __init__(self, profiles: Mapping[str, ProfileConfig], workers: int | None) -> None:
         self.book = ProfileBook(profiles)
@@ -81,20 +99,19 @@ class Cleaner:
             future.result()
         return pool
 
-    async def clean(self, profile: str, body: bytes, content_type: str | None, site_title: str | None) -> Cleaned:
-        """Clean one page; any failure is an ``extraction_failed`` result, so the capture is still kept."""
+    async def process(self, job: PageJob) -> ProcessedPage:
+        """Process one page; any failure is an ``extraction_failed`` result, so the capture is still kept."""
         try:
             if self._pool is None:
-                return clean_with(self.book, profile, body, content_type, site_title)
-            future = self._pool.submit(_clean_in_worker, profile, body, content_type, site_title)
-            return await asyncio.wrap_future(future)
+                return process_page(self.book, job)
+            return await asyncio.wrap_future(self._pool.submit(_process_in_worker, job))
         except BrokenProcessPool:
             log.error("a cleaning worker died (out of memory or killed); starting a new pool")
             self._restart_pool()
-            return Extraction("extraction_failed", "the cleaning worker died on this page"), None
+            return _failed(job, "the cleaning worker died on this page")
         except Exception as exc:  # a hostile page must cost one capture's text, never the capture
             log.exception("cleaning failed")
-            return Extraction("extraction_failed", f"cleaning raised {type(exc).__name__}: {exc}"[:500]), None
+            return _failed(job, f"cleaning raised {type(exc).__name__}: {exc}"[:500])
 
     def _restart_pool(self) -> None:
         if self._pool is not None:

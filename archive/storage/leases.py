@@ -30,10 +30,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.db import Archive
 from archive.errors import LeaseHeldError
-from archive.models import Lease, utcnow
-from archive.runs import pid_alive
+from archive.storage.engine import Archive
+from archive.storage.models import Lease, utcnow
+from archive.storage.runs import pid_alive
 
 log = logging.getLogger(__name__)
 

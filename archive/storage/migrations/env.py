@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from alembic import context
 
-from archive.models import Base
+from archive.storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs `alembic` by hand
     raise SystemExit("run migrations through speech-archive; it upgrades the archive itself")
 
-# Tables other components keep in the archive database (the daemon's APScheduler job store).
-FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    """Leave alone tables other components keep in the archive database (the daemon's job store).
+
+    A table found in the database with no model here is not ours to drop.
+    """
+    return not (type_ == "table" and reflected and compare_to is None)
 
 
 context.configure(

@@ -36,8 +36,3 @@ def normalise_text(text: str) -> str:
 def content_hash(text: str) -> str:
     """SHA-256 (hex) of the normalised text."""
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
-
-
-def bytes_hash(data: bytes) -> str:
-    """SHA-256 (hex) of raw bytes: the address of a stored raw page."""
-    return hashlib.sha256(data).hexdigest()

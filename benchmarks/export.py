@@ -5,7 +5,7 @@ hides another's. The child reads its own peak RSS (``/proc/self/status``)
 after every batch and reports it at 10,000 rows and at the end: the question
 is whether memory stays flat while the export streams, not how big Python is.
 
-Run ``python -m speech_archive.export_bench DB_URL FORMAT OUT`` for one child
+Run ``python -m benchmarks.export DB_URL FORMAT OUT`` for one child
 measurement (what ``bench-export`` does for each format).
 """
 
@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-from rich.table import Table
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from archive.db import Archive
-from archive.models import Capture, Content, Page, RawPage, Site, Version
-from archive.normalize import content_hash
+from archive.cleaning.normalize import content_hash
+from archive.storage.engine import Archive
+from archive.storage.models import Capture, Content, Page, RawPage, Site, Version
 
 SITES = ("wm114", "zy-mishu", "biganzi", "lixin", "sanweiyuan")
 _PHRASES = (
@@ -331,7 +330,7 @@ def run_benchmark(rows: int, formats: list[str], workdir: Path | None, echo: Cal
             out = work / OUTPUTS[fmt]
             echo(f"exporting {fmt} …")
             proc = subprocess.run(
-                [sys.executable, "-m", "speech_archive.export_bench", url, fmt, str(out)],
+                [sys.executable, "-m", "benchmarks.export", url, fmt, str(out)],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -350,25 +349,6 @@ def run_benchmark(rows: int, formats: list[str], workdir: Path | None, echo: Cal
             "python": sys.version.split()[0],
             "results": results,
         }
-
-
-def table_of(report: dict[str, Any]) -> Table:
-    table = Table(title=f"export benchmark: {report['rows']:,} synthetic versions")
-    for col in ("format", "rows", "seconds", "rows/s", "MB written", "RSS at start", "peak RSS at 10k", "peak RSS"):
-        table.add_column(col, justify="left" if col == "format" else "right")
-    for r in report["results"]:
-        at10k = r["peak_rss_at_10k_mb"]
-        table.add_row(
-            r["format"],
-            f"{r['rows']:,}",
-            f"{r['seconds']:.1f}",
-            f"{r['rows_per_s']:,}",
-            f"{r['bytes'] / 1e6:,.0f}",
-            f"{r['baseline_rss_mb']:.0f} MB",
-            f"{at10k:.0f} MB" if at10k else "-",
-            f"{r['peak_rss_mb']:.0f} MB",
-        )
-    return table
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""`speech-archive bench-clean`: cleaning speed on the replica's pages, in one process.
+"""The cleaning benchmark (`speech-archive bench-clean`): cleaning speed on the replica's pages, in one process.
 
 Cleaning bounds the crawl pipeline (DESIGN.md: trafilatura is 4x a fetch), so
 its speed is measured on its own: replica article pages of every site are
 rendered in-process (no HTTP), then each is cleaned and hashed exactly as a
-crawl worker does (``clean_page`` + ``content_hash``) one at a time, timed
+crawl worker does (``process_page``: clean, hash, pack) one at a time, timed
 page by page. One process on one core: the figure is pages/s per core, and a
 crawl with ``clean_workers = N`` scales it by up to N.
 """
@@ -16,12 +16,8 @@ import statistics
 import time
 from typing import Any
 
-import click
-
-from archive.clean import EXTRACTOR_VERSION, clean_page
-from archive.normalize import content_hash
-from archive.profiles import ProfileBook
-from speech_archive.console import err_console, out_console
+from archive.cleaning import EXTRACTOR_VERSION, ProfileBook
+from crawler.workers import PageJob, process_page
 
 WARM_UP = 5
 
@@ -46,17 +42,15 @@ def run_bench(pages: int, page_kb: int) -> dict[str, Any]:
     """Clean every page of the corpus once; per-page times in milliseconds, summarised."""
     corpus = render_corpus(pages, page_kb)
     book = ProfileBook()
-    for site, body, ctype, title in corpus[:WARM_UP]:
-        clean_page(body, book.get(site), content_type=ctype, site_title=title)
+    jobs = [(site, PageJob(site, body, ctype, title)) for site, body, ctype, title in corpus]
+    for _site, job in jobs[:WARM_UP]:
+        process_page(book, job)
     times: dict[str, list[float]] = {}
     failed = 0
-    for site, body, ctype, title in corpus:
+    for site, job in jobs:
         started = time.perf_counter()
-        ext = clean_page(body, book.get(site), content_type=ctype, site_title=title)
-        if ext.outcome == "ok":
-            content_hash(ext.text)
-        else:
-            failed += 1
+        processed = process_page(book, job)
+        failed += processed.content_hash is None
         times.setdefault(site, []).append((time.perf_counter() - started) * 1000)
     every = [t for ts in times.values() for t in ts]
     median = statistics.median(every)
@@ -76,28 +70,7 @@ def run_bench(pages: int, page_kb: int) -> dict[str, Any]:
     }
 
 
-@click.command("bench-clean")
-@click.option("--pages", type=click.IntRange(10, 100_000), default=500, show_default=True, help="Replica pages.")
-@click.option("--page-kb", type=click.IntRange(1, 500), default=50, show_default=True, help="Size of each page.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def bench_clean(pages: int, page_kb: int, as_json: bool) -> None:
-    """Measure cleaning speed (clean + hash, one process): median pages/s per core over replica pages."""
-    if not as_json:
-        err_console.print(f"rendering {pages} replica pages of ~{page_kb} KB, then cleaning each one…")
-    report = run_bench(pages, page_kb)
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    from rich.table import Table
+if __name__ == "__main__":
+    import sys
 
-    table = Table(title=f"bench-clean: {report['pages']} pages of ~{page_kb} KB, one process")
-    for col in ("site", "pages", "median ms"):
-        table.add_column(col, justify="left" if col == "site" else "right")
-    for site, row in report["sites"].items():
-        table.add_row(site, str(row["pages"]), f"{row['median_ms']:.1f}")
-    out_console.print(table)
-    out_console.print(
-        f"median {report['median_ms']:.1f} ms/page (p90 {report['p90_ms']:.1f}) = "
-        f"{report['pages_per_s_per_core']:.0f} pages/s per core; mean {report['mean_pages_per_s_per_core']:.0f} "
-        f"pages/s; {report['failed']} failed; {report['cores']} cores here"
-    )
+    print(json.dumps(run_bench(int(sys.argv[1]) if len(sys.argv) > 1 else 500, 50), indent=2))

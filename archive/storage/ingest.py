@@ -1,9 +1,12 @@
-"""Ingest: one fetched (and already cleaned) page into the archive, atomically.
+"""Ingest: one fetched (and already processed) page into the archive, atomically.
 
 This is the only place that decides what a capture means: new version,
-unchanged, not modified, fetch error, extraction failed, blocked. The caller
-gives a session inside one transaction, so a crash loses at most the page in
-flight and never leaves half of it.
+unchanged, not modified, fetch error, extraction failed, blocked. It takes the
+page as the crawler fetched it and the worker processed it
+(:mod:`archive.records`) and does no CPU-heavy work itself: cleaning, hashing
+and compression were done off the crawl's reactor thread. The caller gives a
+session inside one transaction, so a crash loses at most the page in flight and
+never leaves half of it.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -20,33 +22,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from archive.clean import Extraction
-from archive.models import Base, Capture, Content, Page, Site, Version, utcnow
-from archive.normalize import bytes_hash
-from archive.rawstore import store_raw
+from archive.records import Fetched, ProcessedPage
+from archive.storage.models import Base, Capture, Page, Site, Version
+from archive.storage.rawstore import store_packed
+from archive.storage.versions import shrink_reason, write_version
 
 log = logging.getLogger(__name__)
 
 GONE_AFTER = 2
 """Consecutive 404/410 answers after which a page is marked gone (its versions stay)."""
-SHRINK_LIMIT = 0.5
-"""A text under this share of the previous version's length is a layout change, not an edit."""
 
 OUTCOMES = ("new_version", "unchanged", "not_modified", "fetch_error", "extraction_failed", "blocked")
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """What the crawler hands over for one page; plain data, no Scrapy types."""
-
-    site: str
-    url: str
-    fetched_at: dt.datetime
-    status: int | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-    error: str | None = None
-    run_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,22 +63,20 @@ class _Statements:
 
     Built per call, a statement with literal values costs more in SQLAlchemy's
     coercion and cache-key code than the SQLite write itself; ingest runs once
-    per page on the crawl's reactor thread.
+    per page.
     """
 
     select_page: Any
     insert_page: Any
     select_previous: Any
     insert_capture: Any
-    insert_version: Any
-    insert_content: Any
     update_page: Any
 
 
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    pages, caps, vers, conts = (Base.metadata.tables[m.__tablename__] for m in (Page, Capture, Version, Content))
+    pages, caps, vers = (Base.metadata.tables[m.__tablename__] for m in (Page, Capture, Version))
     return _Statements(
         select_page=select(
             pages.c.id, pages.c.missing_count, pages.c.gone_at, pages.c.check_interval, pages.c.etag,
@@ -107,44 +91,12 @@ def _statements(dialect: str) -> _Statements:
         .order_by(vers.c.number.desc())
         .limit(1),
         insert_capture=insert(caps).returning(caps.c.id),
-        insert_version=insert(vers),
-        insert_content=upsert(conts).on_conflict_do_nothing(index_elements=["hash"]),
         update_page=update(pages).where(pages.c.id == bindparam("pid")),
     )  # fmt: skip
 
 
 def _stmts(session: Session) -> _Statements:
     return _statements(session.get_bind().dialect.name)
-
-
-def store_content(session: Session, digest: str, text: str) -> None:
-    session.connection().execute(
-        _stmts(session).insert_content, {"hash": digest, "text": text, "char_count": len(text), "created_at": utcnow()}
-    )
-
-
-def add_version(
-    session: Session, page: Page, digest: str, ext: Extraction, *, capture_id: int | None, change: str, number: int
-) -> Version:
-    store_content(session, digest, ext.text)
-    version = Version(
-        page_id=page.id,
-        number=number,
-        content_hash=digest,
-        capture_id=capture_id,
-        change=change,
-        **ext.version_fields(),
-    )
-    session.add(version)
-    session.flush()
-    return version
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 @dataclass
@@ -194,22 +146,21 @@ def ingest(
     session: Session,
     site: Site,
     fetched: Fetched,
-    extraction: Extraction | None,
-    digest: str | None,
+    processed: ProcessedPage,
     *,
-    keep_raw: bool = True,
     policy: RecheckPolicy | None = None,
 ) -> Ingested:
     """Record one capture (and its version and content when the text changed).
 
-    Written on SQLAlchemy Core rather than the ORM: this runs once per fetched page on the
-    crawl's reactor thread, and a handful of statements costs a fraction of a unit-of-work flush.
+    Written on SQLAlchemy Core rather than the ORM: this runs once per fetched page, and a
+    handful of prepared statements costs a fraction of a unit-of-work flush.
     """
     now = fetched.fetched_at
     page = _page_state(session, site.id, fetched.url, now)
-    raw_sha = store_raw(session, fetched.body) if keep_raw and fetched.body else None
+    raw_sha = store_packed(session, processed.raw) if processed.raw is not None else None
     previous = _previous(session, page.id)
-    outcome, reason, number = _decide(page, previous, fetched, extraction, digest)
+    extraction, digest = processed.extraction, processed.content_hash
+    outcome, reason, number = _decide(page, previous, fetched, processed)
     conn, stmts = session.connection(), _stmts(session)
     capture = {
         "page_id": page.id,
@@ -226,20 +177,19 @@ def ingest(
     capture_id = conn.execute(stmts.insert_capture, capture).scalar_one()
     if outcome == "new_version":
         assert extraction is not None and digest is not None and number is not None
-        store_content(session, digest, extraction.text)
-        version = {
-            "page_id": page.id,
-            "number": number,
-            "content_hash": digest,
-            "capture_id": capture_id,
-            "change": _change_kind(previous, fetched.body, extraction),
-            "created_at": now,
-            **extraction.version_fields(),
-        }
-        conn.execute(stmts.insert_version, version)
+        write_version(
+            session,
+            page_id=page.id,
+            number=number,
+            content_hash=digest,
+            extraction=extraction,
+            capture_id=capture_id,
+            change=_change_kind(previous, processed),
+            created_at=now,
+        )
     etag, last_modified = page.etag, page.last_modified
     if fetched.status is not None and 200 <= fetched.status < 300 and outcome != "blocked":
-        etag, last_modified = _header(fetched.headers, "etag"), _header(fetched.headers, "last-modified")
+        etag, last_modified = fetched.header("etag"), fetched.header("last-modified")
     interval = (
         None if page.gone_at is not None else (policy or RecheckPolicy()).next_interval(page.check_interval, outcome)
     )
@@ -262,25 +212,22 @@ def ingest(
     return Ingested(outcome, page.id, number if outcome == "new_version" else None, reason, page.created)
 
 
-def _change_kind(previous: _Previous | None, body: bytes | None, extraction: Extraction) -> str:
+def _change_kind(previous: _Previous | None, processed: ProcessedPage) -> str:
     """An edit, unless the bytes are those the latest version came from and only the extractor changed.
 
     That case is a better cleaner re-reading the same page (a re-clean), which must never count
     as a page change.
     """
+    extraction = processed.extraction
     if previous is None:
         return "first"
-    if body is None or previous.extractor_version == extraction.extractor_version:
+    if processed.raw is None or extraction is None or previous.extractor_version == extraction.extractor_version:
         return "edit"
-    return "reclean" if previous.raw_sha256 == bytes_hash(body) else "edit"
+    return "reclean" if previous.raw_sha256 == processed.raw.sha256 else "edit"
 
 
 def _decide(
-    page: _PageState,
-    previous: _Previous | None,
-    fetched: Fetched,
-    extraction: Extraction | None,
-    digest: str | None,
+    page: _PageState, previous: _Previous | None, fetched: Fetched, processed: ProcessedPage
 ) -> tuple[str, str | None, int | None]:
     """What a capture means; updates the page's missing/gone state in place."""
     status = fetched.status
@@ -301,16 +248,12 @@ def _decide(
         return "fetch_error", fetched.error or f"HTTP {status}", None
     page.missing_count = 0
     page.gone_at = None
-    if extraction is None or extraction.outcome != "ok" or digest is None:
+    extraction, digest = processed.extraction, processed.content_hash
+    if extraction is None or not extraction.ok or digest is None:
         kind = extraction.outcome if extraction else "extraction_failed"
         return kind, (extraction.reason if extraction else "not cleaned"), None
     if previous is not None and previous.content_hash == digest:
         return "unchanged", None, None
-    if previous is not None and extraction.char_count < SHRINK_LIMIT * previous.char_count:
-        return (
-            "extraction_failed",
-            f"cleaned text shrank to {extraction.char_count} characters from {previous.char_count}; "
-            "probably a layout change, check the site's profile",
-            None,
-        )
+    if previous is not None and (shrunk := shrink_reason(extraction.char_count, previous.char_count)):
+        return "extraction_failed", shrunk, None
     return "new_version", None, (previous.number + 1 if previous else 1)

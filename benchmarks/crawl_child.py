@@ -3,12 +3,15 @@
 Each mode runs in its own process (one reactor per process, and a clean
 memory peak per mode): ``fetch_only`` (Scrapy downloads and discards),
 ``inline`` (clean + hash + store on the reactor thread) and ``pipeline`` (the
-real thing: cleaning in a process pool).
+real thing: cleaning in a process pool). ``python -m benchmarks.crawl_child
+CONFIG MODE [WORKERS]`` prints the figures as one JSON line.
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,8 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from archive.config import Config, load_config
-from crawler.report import CrawlReport
 from crawler.run import run_crawl
+from crawler.spider import SiteSpider
 
 MODES = ("fetch_only", "inline", "pipeline")
 
@@ -33,10 +36,11 @@ class CountOnlyPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> None:
-        report: CrawlReport = self.crawler.settings.get("SPEECH_ARCHIVE_RUNTIME").report
-        site = report.sites[self.crawler.spider.name]  # type: ignore[union-attr]
+        spider = self.crawler.spider
+        assert isinstance(spider, SiteSpider) and spider.context is not None
+        site = spider.context.report.sites[spider.name]
         site.outcomes["fetched"] += 1
-        site.bytes += len(getattr(item, "body", b"") or b"")
+        site.bytes += len(item.body or b"")
 
 
 def _vm_hwm_mb() -> float:
@@ -69,3 +73,8 @@ def run_mode(config_path: str, mode: str, workers: int | None) -> dict[str, Any]
         "crawl_process_rss_mb": round(own_mb, 1),
         "largest_worker_rss_mb": round(children_mb, 1),
     }
+
+
+if __name__ == "__main__":
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "None" else None
+    print(json.dumps(run_mode(sys.argv[1], sys.argv[2], workers)))

@@ -1,16 +1,15 @@
-"""Read-side queries behind `status`, `history`, `show` and `runs`."""
+"""Read-side queries behind `status`, `history`, `show`, `runs` and the crawl plan."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import column, func, inspect, select, table
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.errors import NotFoundError
-from archive.models import Capture, Content, CrawlRun, Page, Site, Version
+from archive.storage.models import Capture, Content, CrawlRun, Page, Site, Version
 from archive.urls import canonical_url
 
 
@@ -146,30 +145,3 @@ def crawl_plan_rows(
         .order_by(Page.next_check_at)
     ).all()
     return known, [(u, e, m) for u, e, m in due]
-
-
-# The daemon's APScheduler job store shares the archive database; `status` reads it here.
-JOBS_TABLE = "apscheduler_jobs"
-_JOB_PREFIX = "crawl:"
-
-
-def job_id(site: str) -> str:
-    """The id of a site's job in the daemon's job store."""
-    return f"{_JOB_PREFIX}{site}"
-
-
-def site_of_job(jid: str) -> str | None:
-    return jid.removeprefix(_JOB_PREFIX) if jid.startswith(_JOB_PREFIX) else None
-
-
-def next_run_times(session: Session) -> dict[str, dt.datetime | None]:
-    """Each scheduled site's next run (UTC), or None when its job is paused; {} before any daemon ran."""
-    if not inspect(session.get_bind()).has_table(JOBS_TABLE):
-        return {}
-    jobs = table(JOBS_TABLE, column("id"), column("next_run_time"))
-    out: dict[str, dt.datetime | None] = {}
-    for jid, ts in session.execute(select(jobs.c.id, jobs.c.next_run_time)):
-        site = site_of_job(jid)
-        if site is not None:
-            out[site] = None if ts is None else dt.datetime.fromtimestamp(float(ts), dt.UTC)
-    return out

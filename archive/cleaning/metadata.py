@@ -1,8 +1,8 @@
-"""Metadata read from a page's visible lines and its cleaned title.
+"""Metadata read from a page's visible lines, its title elements and its cleaned title.
 
 Site patterns come first (they are exact on the sites we know); htmldate is
-the fallback for the publish time. Pure functions over strings, so each rule
-is testable on one line of a real page.
+the fallback for the publish time. Pure functions over strings (and, for the
+title, the parsed tree), so each rule is testable on one line of a real page.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from archive.profiles import Profile
+from lxml import etree
+
+from archive.cleaning.profiles import Profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -174,3 +176,25 @@ def parse_title(title: str | None) -> TitleParts:
         return TitleParts(speaker, match.group("occasion"), _GENRE_BASE.get(genre, genre))
     genre = next((g for g in _GENRE_KEYWORDS if g in text), None)
     return TitleParts(None, None, _GENRE_BASE.get(genre, genre) if genre else None)
+
+
+_TITLE_SPLIT = re.compile(r"\s*(?:[_|–—]|-{2,})\s*|\s+-\s+|-(?=[^-]{2,12}$)")
+
+
+def find_title(root: etree._Element, profile: Profile) -> str | None:
+    """The article's title: the profile's title element, else <h1>, else <title> before the site name."""
+    candidates: list[str] = []
+    if profile.title is not None:
+        candidates += ["".join(el.itertext()) for el in profile.title(root) if isinstance(el, etree._Element)]
+    candidates += ["".join(h.itertext()) for h in root.xpath("//h1")]
+    head_title = root.findtext(".//title") or ""
+    if head_title:
+        candidates.append(_TITLE_SPLIT.split(head_title.strip())[0])
+    for cand in candidates:
+        cand = re.sub(r"\s+", " ", cand).strip()
+        for pattern in profile.title_strip:
+            while match := pattern.search(fold(cand)):
+                cand = (cand[: match.start()] + cand[match.end() :]).strip()
+        if 4 <= len(cand) <= 120:
+            return cand
+    return None

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.config import SiteConfig
-from archive.models import CrawlRun, Site, utcnow
+from archive.storage.models import CrawlRun, Site, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.clean import clean_page
-from archive.db import Archive
-from archive.ingest import SHRINK_LIMIT, add_version
-from archive.models import Capture, Page, Site, Version
-from archive.normalize import content_hash
-from archive.profiles import Profile, ProfileBook
-from archive.rawstore import load_raw
+from archive.cleaning import Profile, ProfileBook, clean, content_hash
+from archive.storage.engine import Archive
+from archive.storage.models import Capture, Page, Site, Version
+from archive.storage.rawstore import load_raw
+from archive.storage.versions import shrink_reason, write_version
 
 log = logging.getLogger(__name__)
 
@@ -141,22 +139,23 @@ def _reclean_page(
     raw = load_raw(session, capture.raw_sha256) if capture is not None and capture.raw_sha256 else None
     if capture is None or raw is None:
         return "no_raw"
-    ext = clean_page(raw, profile, content_type=_content_type(capture.headers), site_title=site_title or None)
+    ext = clean(raw, profile, content_type=_content_type(capture.headers), site_title=site_title or None)
     if ext.outcome != "ok":
         log.warning("reclean %s: %s: %s (version %d kept)", page.url, ext.outcome, ext.reason, version.number)
         return "failed"
     digest = content_hash(ext.text)
     if digest == version.content_hash:
         return "unchanged"
-    if ext.char_count < SHRINK_LIMIT * version.char_count:
-        log.warning(
-            "reclean %s: cleaned text shrank to %d characters from %d; check the profile (version %d kept)",
-            page.url, ext.char_count, version.char_count, version.number,
-        )  # fmt: skip
+    shrunk = shrink_reason(ext.char_count, version.char_count)
+    if shrunk:
+        log.warning("reclean %s: %s (version %d kept)", page.url, shrunk, version.number)
         return "failed"
     report.extractor_versions.add(ext.extractor_version)
     if not dry_run:
-        add_version(session, page, digest, ext, capture_id=capture.id, change="reclean", number=version.number + 1)
+        write_version(
+            session, page_id=page.id, number=version.number + 1, content_hash=digest, extraction=ext,
+            capture_id=capture.id, change="reclean",
+        )  # fmt: skip
     return "recleaned"
 
 

@@ -1,0 +1,145 @@
+"""The cleaning driver: one raw page in, the text and metadata a version stores out.
+
+Stages, in order (one driver, like trafilatura's core), each in its own module:
+
+    decode.py      bytes -> text (charset checked against the bytes)
+    (here)         parse; drop invisible noise (the profile's drop rules)
+    metadata.py    title, date, breadcrumb, source, outline from the visible lines
+    body.py        the body: the profile's hint, else the prose block cross-checked with trafilatura
+    rules.py       profile rules: paywall markers, boilerplate lines, cut-off previews, title repeats
+    (here)         quality gate: too short, blocked, undecodable -> a failed Extraction
+    normalize.py   the normalised text and its content hash (the caller hashes what it stores)
+
+A failed extraction is a value (outcome ``extraction_failed``), never an
+exception: the capture is still recorded. docs/CLEANING.md describes every stage.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from archive.cleaning import metadata
+from archive.cleaning.body import find_body
+from archive.cleaning.decode import decode_html, replacement_ratio
+from archive.cleaning.mainblock import visible_lines
+from archive.cleaning.profiles import Profile
+from archive.cleaning.result import EXTRACTOR_VERSION, GAP_MARKER, Extraction, Gap
+from archive.cleaning.rules import apply_paywall, drop_boilerplate, mark_cut, strip_title
+
+_BLOCKED = re.compile(
+    r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类"
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def extractor_version(profile: Profile) -> str:
+    """Which cleaner produced a text: our revision, trafilatura's, and the profile's settings."""
+    return f"{EXTRACTOR_VERSION}+p{profile.digest}" if profile.digest else EXTRACTOR_VERSION
+
+
+def _drop_noise(root: etree._Element, profile: Profile) -> None:
+    """Remove what a reader never sees (hidden anti-copy noise, scripts) before anything reads the page."""
+    for xpath in profile.drop:
+        for el in xpath(root):
+            if isinstance(el, etree._Element) and el.getparent() is not None:
+                el.drop_tree()
+
+
+def extract_html(
+    html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None
+) -> Extraction:
+    """Clean a page already decoded to text (the stages after ``decode``)."""
+    version = extractor_version(profile)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        return Extraction("extraction_failed", f"not an HTML page ({exc})", encoding=encoding, profile=profile.name)
+    _drop_noise(root, profile)
+    page_lines = visible_lines(root)
+    folded = [metadata.fold(line) for line in page_lines]  # once: folding costs more than matching
+    outline, _span = metadata.find_outline(page_lines, folded)
+    title = metadata.find_title(root, profile)
+    published = metadata.find_published(page_lines, profile, folded)
+    if published is None and profile.date_fallback:
+        published = metadata.find_published_fallback(html)
+    common: dict[str, object] = {
+        "title": title,
+        "published_at": published,
+        "category": [c for c in metadata.find_category(page_lines, profile, site_title, folded) if c != title],
+        "source": metadata.find_source(page_lines, profile, folded),
+        "outline": outline,
+        "encoding": encoding,
+        "extractor_version": version,
+        "profile": profile.name,
+    }
+    lines, method = find_body(root, profile)
+    common["method"] = method
+    if lines is None:
+        if method == "hint":
+            reason = (
+                f"body hint {profile.body_hint} matched nothing; the site's layout may have changed "
+                f"(check profiles.{profile.name})"
+            )
+        else:
+            reason = "no main text found"
+        return _failed_or_blocked(page_lines, reason, common)
+    _items, span = metadata.find_outline(lines)
+    if span:
+        lines = lines[: span[0]] + lines[span[1] + 1 :]
+    lines, paywall = apply_paywall(lines, profile)
+    lines = strip_title(drop_boilerplate(lines, profile), title)
+    if mark_cut(lines, profile):
+        paywall.partial = paywall.ended = True
+    text = "\n".join(lines)
+    if len(text) < profile.min_chars:
+        reason = f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}"
+        return _failed_or_blocked(page_lines, reason, common)
+    markers = [m.start() for m in re.finditer(re.escape(GAP_MARKER), text)]
+    in_text = markers[:-1] if paywall.ended and text.endswith(GAP_MARKER) else markers
+    gaps = [Gap(pos, n) for pos, n in zip(in_text, paywall.omitted, strict=False)]
+    parts = metadata.parse_title(title)
+    return Extraction(
+        "ok",
+        text=text,
+        partial=paywall.partial,
+        gaps=gaps,
+        declared_chars=paywall.declared,
+        shown_chars=paywall.shown,
+        masked_count=metadata.count_masks(text),
+        char_count=len(text),
+        speaker=parts.speaker,
+        occasion=parts.occasion,
+        genre=parts.genre,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def _failed_or_blocked(page_lines: list[str], reason: str, common: dict[str, object]) -> Extraction:
+    page_text = "\n".join(page_lines[:80])
+    if _BLOCKED.search(page_text):
+        return Extraction("blocked", "the site served a block or challenge page", **common)  # type: ignore[arg-type]
+    return Extraction("extraction_failed", reason, **common)  # type: ignore[arg-type]
+
+
+def clean(
+    body: bytes, profile: Profile, *, content_type: str | None = None, site_title: str | None = None
+) -> Extraction:
+    """Clean raw bytes as fetched: the one entry point of the cleaning stage."""
+    version = extractor_version(profile)
+    if not body.strip():
+        return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
+    html, encoding = decode_html(body, content_type)
+    if replacement_ratio(html) > 0.05:
+        return Extraction(
+            "extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
+    if len(html) < 20_000 and _BLOCKED.search(html) and len(_TAG.sub("", html)) < 3000:
+        return Extraction(
+            "blocked", "the site served a block or challenge page", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
+    return extract_html(html, profile, site_title=site_title, encoding=encoding)
