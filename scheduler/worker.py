@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from archive.errors import LeaseHeldError
 from archive.storage.engine import Archive
-from archive.storage.leases import holder_name, release_lease
+from archive.storage.leases import release_process_lease
 from archive.storage.models import CrawlRun, Site, utcnow
 from archive.storage.runs import start_run
 
@@ -228,7 +228,7 @@ class CrawlSupervisor:
         override = self._reason(child)
         try:
             with self.archive.session() as session:
-                release_lease(session, site, holder_name("scheduled", pid, self.host))
+                release_process_lease(session, site, pid, self.host)
                 rows = list(
                     session.execute(
                         select(CrawlRun)

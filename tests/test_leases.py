@@ -7,6 +7,7 @@ keeper's renewal use real threads and the real clock.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from archive.errors import LeaseHeldError
 from archive.storage.engine import Archive
 from archive.storage.leases import (
+    Holder,
     LeaseKeeper,
     acquire_lease,
     current_lease,
@@ -37,9 +39,9 @@ def archive(archive_url: str):
         yield arch
 
 
-def take(archive: Archive, holder: str, seconds: float = 60, now: dt.datetime = T0, site: str = "wm114"):
+def take(archive: Archive, holder: str | Holder, seconds: float = 60, now: dt.datetime = T0, site: str = "wm114"):
     with archive.session() as session:
-        return acquire_lease(session, site, holder, seconds, now=now)
+        return acquire_lease(session, site, Holder(holder) if isinstance(holder, str) else holder, seconds, now=now)
 
 
 def test_a_held_lease_refuses_another_holder_naming_holder_and_expiry(archive: Archive) -> None:
@@ -70,13 +72,13 @@ def test_sites_have_separate_leases(archive: Archive) -> None:
 def test_renew_extends_only_for_the_holder_and_release_frees_only_for_the_holder(archive: Archive) -> None:
     take(archive, "me", seconds=60)
     with archive.session() as session:
-        assert renew_lease(session, "wm114", "me", 60, now=T0 + dt.timedelta(seconds=50))
-        assert not renew_lease(session, "wm114", "someone else", 60, now=T0 + dt.timedelta(seconds=50))
+        assert renew_lease(session, "wm114", Holder("me"), 60, now=T0 + dt.timedelta(seconds=50))
+        assert not renew_lease(session, "wm114", Holder("someone else"), 60, now=T0 + dt.timedelta(seconds=50))
     with archive.session() as session:
         lease = current_lease(session, "wm114", now=T0 + dt.timedelta(seconds=100))
         assert lease is not None and lease.expires_at == T0 + dt.timedelta(seconds=110)
-        assert not release_lease(session, "wm114", "someone else")
-        assert release_lease(session, "wm114", "me")
+        assert not release_lease(session, "wm114", Holder("someone else"))
+        assert release_lease(session, "wm114", Holder("me"))
     with archive.session() as session:
         assert current_lease(session, "wm114", now=T0) is None
     assert take(archive, "someone else").holder == "someone else"
@@ -99,7 +101,7 @@ def test_of_many_concurrent_takers_exactly_one_wins(archive_url: str) -> None:
             barrier.wait()
             try:
                 with arch.session() as session:
-                    acquire_lease(session, "wm114", f"holder {i}", 60)
+                    acquire_lease(session, "wm114", Holder(f"holder {i}"), 60)
                 winners.append(f"holder {i}")
             except LeaseHeldError:
                 losers.append(f"holder {i}")
@@ -116,13 +118,13 @@ def test_of_many_concurrent_takers_exactly_one_wins(archive_url: str) -> None:
 
 def test_keeper_takes_what_is_free_renews_while_held_and_releases_on_exit(archive: Archive) -> None:
     with archive.session() as session:
-        acquire_lease(session, "zhongyi", "another crawl", 600)
+        acquire_lease(session, "zhongyi", Holder("another crawl"), 600)
     with LeaseKeeper(archive, holder_name("manual"), seconds=3) as keeper:
         refused = keeper.acquire(["wm114", "zhongyi"])
         assert list(refused) == ["zhongyi"] and keeper.held == ["wm114"]
         with archive.session() as session:
             first = current_lease(session, "wm114")
-        assert first is not None and first.holder == holder_name("manual")
+        assert first is not None and first.holder == holder_name("manual").name
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # renewed every second (a third of 3 s)
             with archive.session() as session:
@@ -159,10 +161,39 @@ def test_manual_crawl_is_refused_in_one_line_while_another_process_holds_the_lea
         encoding="utf-8",
     )
     with Archive(archive_url) as arch, arch.session() as session:
-        acquire_lease(session, "wm114", "scheduled crawl pid 4242 on elsewhere", 300)
+        acquire_lease(session, "wm114", Holder.process("scheduled crawl", 4242, "elsewhere"), 300)
     result = cli("crawl", "--config", str(config), "wm114", timeout=120)
     assert result.returncode == 5, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: site 'wm114' is already being crawled by scheduled crawl pid 4242 on elsewhere")
     assert "Traceback" not in result.stderr
+
+
+def test_a_dead_holder_on_this_host_is_found_by_its_pid_and_host_columns(archive: Archive) -> None:
+    """The holder's pid and host are data: a lease of a dead process here is taken over at once."""
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    pid = int(dead.stdout)
+    here = socket.gethostname()
+    take(archive, Holder("a crawl that was killed", pid, here), seconds=600)
+    info = take(archive, Holder.process("manual crawl"), seconds=60, now=T0 + dt.timedelta(seconds=1))
+    assert info.pid == os.getpid() and info.host == here
+    take(archive, Holder("alive elsewhere", pid, "another-host"), seconds=600, site="zhongyi")
+    with pytest.raises(LeaseHeldError):
+        take(archive, Holder.process("manual crawl"), now=T0 + dt.timedelta(seconds=1), site="zhongyi")
+
+
+def test_a_parent_releases_its_childs_lease_by_pid_and_host(archive: Archive) -> None:
+    from archive.storage.leases import release_process_lease
+
+    take(archive, Holder.process("scheduled crawl", 4343, "box"))
+    with archive.session() as session:
+        assert not release_process_lease(session, "wm114", 4343, "other-box")
+        assert release_process_lease(session, "wm114", 4343, "box")
+        assert current_lease(session, "wm114") is None

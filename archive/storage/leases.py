@@ -38,13 +38,32 @@ from archive.storage.runs import pid_alive
 log = logging.getLogger(__name__)
 
 
-def holder_name(trigger: str, pid: int | None = None, host: str | None = None) -> str:
-    """The holder string of a crawl process: says who to look for when a site is busy.
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lease: a name for people, and (for a process) its pid and host as data.
 
-    The daemon rebuilds it from a child's pid to release the lease of a child it
-    saw die, so the format is part of the contract between the two.
+    The pid and host are stored in their own columns, so a lease left by a dead
+    process is recognised without parsing the name back.
     """
-    return f"{trigger} crawl pid {pid if pid is not None else os.getpid()} on {host or socket.gethostname()}"
+
+    name: str
+    pid: int | None = None
+    host: str | None = None
+
+    @classmethod
+    def process(cls, kind: str, pid: int | None = None, host: str | None = None) -> Holder:
+        """This process (or the given one) as a holder: ``manual crawl pid 42 on box``."""
+        pid = os.getpid() if pid is None else pid
+        host = host or socket.gethostname()
+        return cls(f"{kind} pid {pid} on {host}", pid, host)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def holder_name(trigger: str, pid: int | None = None, host: str | None = None) -> Holder:
+    """The holder of a crawl process started by ``trigger`` (manual, scheduled, reclean)."""
+    return Holder.process(f"{trigger} crawl" if trigger != "reclean" else "reclean", pid, host)
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,8 @@ class LeaseInfo:
     holder: str
     acquired_at: dt.datetime
     expires_at: dt.datetime
+    pid: int | None = None
+    host: str | None = None
 
 
 def _held_message(info: LeaseInfo, now: dt.datetime) -> str:
@@ -64,20 +85,13 @@ def _held_message(info: LeaseInfo, now: dt.datetime) -> str:
     )
 
 
-def holder_is_dead(holder: str) -> bool:
-    """True when a holder is a crawl process of this host that no longer exists.
+def holder_is_dead(pid: int | None, host: str | None) -> bool:
+    """True when a holder is a process of this host that no longer exists.
 
     Such a lease is taken over at once instead of at expiry: after a SIGKILL on
     one machine the next crawl must not wait out the lease.
     """
-    parts = holder.split()
-    try:
-        pid, host = int(parts[parts.index("pid") + 1]), parts[parts.index("on") + 1]
-    except (ValueError, IndexError):
-        return False
-    if host != socket.gethostname():
-        return False
-    return not pid_alive(pid)
+    return pid is not None and host == socket.gethostname() and not pid_alive(pid)
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -85,7 +99,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def acquire_lease(
-    session: Session, site: str, holder: str, seconds: float, now: dt.datetime | None = None
+    session: Session, site: str, holder: Holder, seconds: float, now: dt.datetime | None = None
 ) -> LeaseInfo:
     """Take (or re-take) the lease of ``site`` for ``seconds``; raise LeaseHeldError if another holds it.
 
@@ -94,39 +108,54 @@ def acquire_lease(
     """
     now = now or utcnow()
     expires = now + dt.timedelta(seconds=seconds)
-    existing = session.execute(select(Lease.holder).where(Lease.site_name == site)).scalar_one_or_none()
-    if existing is not None and existing != holder and holder_is_dead(existing):
-        log.warning("site %s: taking over the lease of %s, which is no longer running", site, existing)
-        session.execute(delete(Lease).where(Lease.site_name == site, Lease.holder == existing))
-    stmt = _insert(session)(Lease).values(site_name=site, holder=holder, acquired_at=now, expires_at=expires)
+    existing = session.execute(
+        select(Lease.holder, Lease.holder_pid, Lease.holder_host).where(Lease.site_name == site)
+    ).first()
+    if existing is not None and existing.holder != holder.name and holder_is_dead(existing[1], existing[2]):
+        log.warning("site %s: taking over the lease of %s, which is no longer running", site, existing.holder)
+        session.execute(delete(Lease).where(Lease.site_name == site, Lease.holder == existing.holder))
+    columns = {"holder": holder.name, "holder_pid": holder.pid, "holder_host": holder.host}
+    stmt = _insert(session)(Lease).values(site_name=site, acquired_at=now, expires_at=expires, **columns)
     stmt = stmt.on_conflict_do_update(
         index_elements=[Lease.site_name],
-        set_={"holder": holder, "acquired_at": now, "expires_at": expires},
-        where=(Lease.expires_at <= now) | (Lease.holder == holder),
+        set_={**columns, "acquired_at": now, "expires_at": expires},
+        where=(Lease.expires_at <= now) | (Lease.holder == holder.name),
     )
     session.execute(stmt)
     row = session.execute(select(Lease).where(Lease.site_name == site)).scalar_one()
-    info = LeaseInfo(site, row.holder, row.acquired_at, row.expires_at)
+    info = _info(row)
     session.expunge(row)
-    if info.holder != holder:
+    if info.holder != holder.name:
         raise LeaseHeldError(_held_message(info, now))
     return info
 
 
-def renew_lease(session: Session, site: str, holder: str, seconds: float, now: dt.datetime | None = None) -> bool:
+def _info(row: Lease) -> LeaseInfo:
+    return LeaseInfo(row.site_name, row.holder, row.acquired_at, row.expires_at, row.holder_pid, row.holder_host)
+
+
+def renew_lease(session: Session, site: str, holder: Holder, seconds: float, now: dt.datetime | None = None) -> bool:
     """Push the expiry of a lease we hold; False if it is no longer ours (it expired and was taken)."""
     now = now or utcnow()
     result = session.execute(
         update(Lease)
-        .where(Lease.site_name == site, Lease.holder == holder)
+        .where(Lease.site_name == site, Lease.holder == holder.name)
         .values(expires_at=now + dt.timedelta(seconds=seconds))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def release_lease(session: Session, site: str, holder: str) -> bool:
+def release_lease(session: Session, site: str, holder: Holder) -> bool:
     """Give a lease back; only its holder's release counts (a late release never frees another's)."""
-    result = session.execute(delete(Lease).where(Lease.site_name == site, Lease.holder == holder))
+    result = session.execute(delete(Lease).where(Lease.site_name == site, Lease.holder == holder.name))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_process_lease(session: Session, site: str, pid: int, host: str) -> bool:
+    """Release the lease a process held, found by its pid and host (a parent cleaning up after its child)."""
+    result = session.execute(
+        delete(Lease).where(Lease.site_name == site, Lease.holder_pid == pid, Lease.holder_host == host)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -134,7 +163,7 @@ def current_lease(session: Session, site: str, now: dt.datetime | None = None) -
     """The unexpired lease of a site, if any (for a pre-check and for `status`)."""
     now = now or utcnow()
     row = session.execute(select(Lease).where(Lease.site_name == site, Lease.expires_at > now)).scalar_one_or_none()
-    return None if row is None else LeaseInfo(row.site_name, row.holder, row.acquired_at, row.expires_at)
+    return None if row is None else _info(row)
 
 
 class LeaseKeeper:
@@ -146,7 +175,7 @@ class LeaseKeeper:
     leave the lease valid.
     """
 
-    def __init__(self, archive: Archive, holder: str, seconds: float) -> None:
+    def __init__(self, archive: Archive, holder: Holder, seconds: float) -> None:
         self.archive = archive
         self.holder = holder
         self.seconds = seconds

@@ -213,6 +213,10 @@ class Lease(Base):
 
     site_name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
+    """Who holds it, for people (``scheduled crawl pid 41 on box``)."""
+    holder_pid: Mapped[int | None]
+    holder_host: Mapped[str | None] = mapped_column(String(255))
+    """The holding process, as data: a dead holder on this host is recognised without parsing ``holder``."""
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
 

@@ -11,7 +11,6 @@ if connection is None:  # pragma: no cover - only when someone runs `alembic` by
     raise SystemExit("run migrations through speech-archive; it upgrades the archive itself")
 
 
-
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Leave alone tables other components keep in the archive database (the daemon's job store).
 
