@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from archive.export import FORMATS
 from speech_archive.console import err_console, out_console
 
 
@@ -77,9 +78,7 @@ def bench_clean(pages: int, page_kb: int, as_json: bool) -> None:
     show_default=True,
     help="Synthetic versions in the benchmark archive.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["all", "jsonl", "csv", "parquet", "warc"]), default="all", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["all", *FORMATS]), default="all", show_default=True)
 @click.option(
     "--workdir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -90,7 +89,7 @@ def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> No
     """Build a synthetic archive and measure each export format: rows/s and peak RSS (child processes)."""
     from benchmarks.export import run_benchmark
 
-    formats = ["jsonl", "csv", "parquet", "warc"] if fmt == "all" else [fmt]
+    formats = list(FORMATS) if fmt == "all" else [fmt]
     report = run_benchmark(rows, formats, workdir, echo=_echo(False))
     if as_json:
         click.echo(json.dumps(report, indent=2))

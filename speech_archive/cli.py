@@ -81,9 +81,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, con
             [s for s in chosen if s.name not in refused],
             trigger=trigger,
             full=full,
-            display=lambda report: Progress(
-                "crawl", err_console, view=report.table, describe=report.progress_lines
-            ),
+            display=lambda report: Progress("crawl", err_console, view=report.table, describe=report.progress_lines),
         )
     table = report.table()
     table.title = "crawl summary"

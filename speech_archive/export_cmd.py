@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from archive.errors import UsageError
-from archive.export import ExportOptions, ExportResult, export
+from archive.export import FORMATS, ExportOptions, ExportResult, export
 from archive.storage import Archive
 from speech_archive import __version__
 from speech_archive.console import config_option, err_console, get_config, out_console
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def _summary(result: ExportResult) -> str:
     where = str(result.path) if result.path else "standard output"
-    unit = "captures" if result.format == "warc" else "rows"
+    unit = "captures" if FORMATS[result.format].per_capture else "rows"
     text = f"wrote {result.rows:,} {unit} to {where} ({result.size / 1e6:,.1f} MB, {result.seconds:.1f} s)"
     if result.manifest_path:
         text += f"; manifest {result.manifest_path}"

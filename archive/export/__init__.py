@@ -5,6 +5,7 @@ a temporary target file -> rows streamed in batches from the database ->
 the format's writer -> rename into place -> manifest beside the file ->
 since-last cursor moved. Each stage is one small module:
 
+    formats.py   the table of formats: extensions, compressions, unit, writer
     options.py   ExportOptions (the validated request) and time parsing
     rows.py      the filtered, streaming queries, as plain dicts
     schema.py    the columns every tabular format shares
@@ -32,8 +33,9 @@ from sqlalchemy.orm import Session
 from archive.errors import ArchiveError, ExportError, NotFoundError
 from archive.export import rows as rowsource
 from archive.export.cursor import load_cursor, save_cursor
+from archive.export.formats import FORMATS, WriterRequest
 from archive.export.manifest import build_manifest, write_manifest
-from archive.export.options import FORMATS, ExportOptions, parse_time
+from archive.export.options import ExportOptions, parse_time
 from archive.export.output import Target
 from archive.export.schema import SCHEMA_VERSION, columns_for
 from archive.storage.engine import Archive
@@ -67,12 +69,6 @@ class ExportResult:
     cursor: dict[str, Any] | None
 
 
-class _Writer(Protocol):
-    def write(self, rows: list[Any]) -> None: ...
-
-    def close(self) -> None: ...
-
-
 def _check_sites(session: Session, wanted: tuple[str, ...], configured: Collection[str]) -> None:
     """An unknown --site is a typo, not an empty export: say which names exist."""
     present = rowsource.archive_sites(session)
@@ -80,27 +76,6 @@ def _check_sites(session: Session, wanted: tuple[str, ...], configured: Collecti
         if name not in present and name not in configured:
             known = ", ".join(sorted({*present, *configured})) or "none yet (crawl first)"
             raise NotFoundError(f"unknown site {name!r}; sites in the archive or config: {known}")
-
-
-def _open_writer(options: ExportOptions, target: Target, info: dict[str, Any]) -> _Writer:
-    """The format's writer, imported on demand: a JSONL export should not load pyarrow (~50 MB)."""
-    columns = columns_for(options.unique_content)
-    if options.format == "jsonl":
-        from archive.export.jsonl import JsonlWriter
-
-        return JsonlWriter(target.stream, columns)
-    if options.format == "csv":
-        from archive.export.csvfile import CsvWriter
-
-        return CsvWriter(target.stream, columns, excel=options.excel)
-    if options.format == "parquet":
-        from archive.export.parquet import ParquetWriter
-
-        return ParquetWriter(target.stream, columns)
-    from archive.export.warc import WarcExportWriter
-
-    filename = options.output.name if options.output else "-"
-    return WarcExportWriter(target.stream, gzip=options.compression == "gzip", filename=filename, info=info)
 
 
 def _warcinfo(options: ExportOptions, tool_version: str) -> dict[str, str]:
@@ -115,7 +90,7 @@ def _warcinfo(options: ExportOptions, tool_version: str) -> dict[str, str]:
 
 
 def _batches(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> Iterator[list[Any]]:
-    if options.format == "warc":
+    if options.spec.per_capture:
         return rowsource.capture_batches(session, options, window)
     if options.unique_content:
         return rowsource.content_batches(session, options, window)
@@ -123,7 +98,7 @@ def _batches(session: Session, options: ExportOptions, window: rowsource.IdWindo
 
 
 def _total(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> int:
-    if options.format == "warc":
+    if options.spec.per_capture:
         return rowsource.count_rows(session, rowsource.capture_query(options, window), "record_capture_id")
     query = rowsource.version_query(options, window)
     return rowsource.count_rows(session, query, "content_hash" if options.unique_content else None)
@@ -131,7 +106,7 @@ def _total(session: Session, options: ExportOptions, window: rowsource.IdWindow)
 
 def _tally(counts: Counter[str], sites: Counter[str], options: ExportOptions, batch: list[Any]) -> None:
     """Running counts for the manifest; bounded by the number of sites, not rows."""
-    if options.format == "warc":
+    if options.spec.per_capture:
         counts["captures"] += len(batch)
         for capture in batch:
             counts["versions"] += len(capture.versions)
@@ -162,7 +137,8 @@ def export(
     Nothing is left at ``options.output`` unless the whole file was written.
     """
     started = clock()
-    target = Target(options.output, options.compression if options.format in ("jsonl", "csv") else None)
+    fmt = options.spec
+    target = Target(options.output, options.compression if fmt.stream_compressed else None)
     counts: Counter[str] = Counter()
     sites: Counter[str] = Counter()
     cursor_info: dict[str, Any] | None = None
@@ -179,7 +155,16 @@ def export(
                 }
             if progress is not None:
                 progress.start(_total(session, options, window))
-            writer = _open_writer(options, target, _warcinfo(options, tool_version))
+            writer = fmt.open_writer(
+                WriterRequest(
+                    stream=target.stream,
+                    columns=columns_for(options.unique_content),
+                    excel=options.excel,
+                    gzip=options.compression == "gzip",
+                    filename=options.output.name if options.output else "-",
+                    info=_warcinfo(options, tool_version),
+                )
+            )
             for batch in _batches(session, options, window):
                 writer.write(batch)
                 _tally(counts, sites, options, batch)
@@ -202,7 +187,7 @@ def export(
         target.abort()
         raise
     finished = clock()
-    total_rows = counts["captures"] if options.format == "warc" else counts["contents"] or counts["versions"]
+    total_rows = counts["captures"] if fmt.per_capture else counts["contents"] or counts["versions"]
     summary = {"rows": total_rows, **dict(sorted(counts.items())), "by_site": dict(sorted(sites.items()))}
     manifest_file = None
     if options.output is not None:
@@ -210,7 +195,7 @@ def export(
             file=options.output,
             fmt=options.format,
             compression=options.compression,
-            row_kind="capture" if options.format == "warc" else "content" if options.unique_content else "version",
+            row_kind="capture" if fmt.per_capture else "content" if options.unique_content else "version",
             schema_version=SCHEMA_VERSION,
             sha256=target.sha256,
             size=target.size,

@@ -14,6 +14,7 @@ import csv
 import io
 from typing import Any, BinaryIO
 
+from archive.export.formats import WriterRequest
 from archive.export.schema import Column, csv_cell
 
 
@@ -33,3 +34,7 @@ class CsvWriter:
         """Flush the text layer and let go of the byte stream without closing it (the target owns it)."""
         self.text.flush()
         self.text.detach()
+
+
+def open_writer(request: WriterRequest) -> CsvWriter:
+    return CsvWriter(request.stream, request.columns, excel=request.excel)

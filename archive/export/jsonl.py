@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
+from archive.export.formats import WriterRequest
 from archive.export.schema import Column, json_row
 
 
@@ -23,3 +24,7 @@ class JsonlWriter:
 
     def close(self) -> None:
         """Nothing buffered here; the target flushes and renames."""
+
+
+def open_writer(request: WriterRequest) -> JsonlWriter:
+    return JsonlWriter(request.stream, request.columns)

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from archive.errors import UsageError
+from archive.export.formats import FORMATS, Format
 
-FORMATS = ("jsonl", "csv", "parquet", "warc")
-EXTENSIONS = {"jsonl": (".jsonl", ".ndjson"), "csv": (".csv",), "parquet": (".parquet",), "warc": (".warc",)}
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
-_COMPRESSIBLE = {"jsonl": ("gzip", "zstd"), "csv": ("gzip", "zstd"), "parquet": (), "warc": ("gzip",)}
 _CURSOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 Versions = Literal["latest", "all"]
@@ -54,9 +52,9 @@ def split_suffix(name: str) -> tuple[str | None, str | None]:
     for ext, comp in COMPRESSIONS.items():
         if lower.endswith(ext):
             compression, lower = comp, lower[: -len(ext)]
-    for fmt, exts in EXTENSIONS.items():
-        if lower.endswith(exts):
-            return fmt, compression
+    for fmt in FORMATS.values():
+        if lower.endswith(fmt.extensions):
+            return fmt.name, compression
     return None, compression
 
 
@@ -90,21 +88,20 @@ class ExportOptions:
                 f"--until {self.until.isoformat()} is not after --since {self.since.isoformat()}; "
                 "give an --until later than --since"
             )
-        if self.compression is not None and self.compression not in _COMPRESSIBLE[self.format]:
-            allowed = ", ".join(
-                f"{EXTENSIONS[self.format][0]}{e}" for e, c in COMPRESSIONS.items() if c in _COMPRESSIBLE[self.format]
-            )
+        fmt = self.spec
+        if self.compression is not None and self.compression not in fmt.compressions:
+            allowed = ", ".join(f"{fmt.extension}{e}" for e, c in COMPRESSIONS.items() if c in fmt.compressions)
             raise UsageError(
                 f"{self.format} cannot be written {self.compression}-compressed; "
                 + (
-                    f"name the file {EXTENSIONS[self.format][0]} or {allowed}"
+                    f"name the file {fmt.extension} or {allowed}"
                     if allowed
-                    else f"name it {EXTENSIONS[self.format][0]} (Parquet compresses its columns itself)"
+                    else f"name it {fmt.extension} ({fmt.note})"
                 )
             )
         if self.excel and self.format != "csv":
             raise UsageError("--excel only applies to --format csv (it adds a UTF-8 BOM for Excel)")
-        if self.unique_content and self.format == "warc":
+        if self.unique_content and fmt.per_capture:
             raise UsageError(
                 "--unique-content does not apply to WARC, whose records are per capture; use jsonl, csv or parquet"
             )
@@ -148,7 +145,7 @@ class ExportOptions:
             raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
         if output is None:
             stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-            path: Path | None = Path(f"speech-archive-{stamp}{EXTENSIONS[fmt][0]}")
+            path: Path | None = Path(f"speech-archive-{stamp}{FORMATS[fmt].extension}")
         else:
             path = None if output == "-" else Path(output)
         return cls(
@@ -164,6 +161,11 @@ class ExportOptions:
             since_last=since_last,
             compression=compression,
         )
+
+    @property
+    def spec(self) -> Format:
+        """This export's row of the format table."""
+        return FORMATS[self.format]
 
     def filters(self) -> dict[str, Any]:
         """The filters as the manifest records them."""

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archive.export.formats import WriterRequest
 from archive.export.schema import GAP_FIELDS, OCCURRENCE_FIELDS, SCHEMA_VERSION, Column
 
 ROW_GROUP_ROWS = 4096
@@ -71,3 +72,7 @@ class ParquetWriter:
     def close(self) -> None:
         self._flush()
         self.writer.close()
+
+
+def open_writer(request: WriterRequest) -> ParquetWriter:
+    return ParquetWriter(request.stream, request.columns)

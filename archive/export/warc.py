@@ -32,6 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from archive.export.formats import WriterRequest
 from archive.export.rows import CaptureRecord
 from archive.export.schema import VERSION_COLUMNS, json_row
 
@@ -162,3 +163,7 @@ class WarcExportWriter:
 
     def close(self) -> None:
         """warcio flushes each record as it writes it; nothing is left to do."""
+
+
+def open_writer(request: WriterRequest) -> WarcExportWriter:
+    return WarcExportWriter(request.stream, gzip=request.gzip, filename=request.filename, info=request.info)
