@@ -325,7 +325,7 @@ def test_since_last_on_warc_sends_only_new_captures(corpus: Corpus, tmp_path: Pa
 
 def test_the_cursor_is_kept_in_the_database(corpus: Corpus, tmp_path: Path) -> None:
     db = Path(corpus.archive.url.removeprefix("sqlite:///"))
-    assert query(db, "SELECT version_num FROM alembic_version") == [("0002",)]
+    assert query(db, "SELECT count(*) FROM alembic_version WHERE version_num >= '0002'") == [(1,)]
     run(corpus, tmp_path / "1.csv", since_last="daily")
     run(corpus, tmp_path / "2.csv", since_last="daily")
     ((name, version_id, capture_id, exports),) = query(
