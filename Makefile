@@ -34,7 +34,7 @@ services:
 test: $(STAMP) services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

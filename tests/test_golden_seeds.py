@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from fixtures.metrics import precision_recall
 from fixtures.seeds import SEED_SITES, load_seed, render
+from fixtures.shared import require_shared
 
 from archive.cleaning import GAP_MARKER, clean
 from archive.cleaning.metadata import SHANGHAI
@@ -33,9 +34,9 @@ def stored_lines(text: str) -> set[str]:
 
 @pytest.mark.parametrize("key", sorted(SEED_SITES))
 def test_seed_page_cleans_to_the_seed_body_and_metadata(key: str) -> None:
+    require_shared("seeds")
     seed = load_seed(key)
-    if seed is None:
-        pytest.skip("../shared/seeds is not here; test_golden_replica_pages covers the same checks")
+    assert seed is not None, f"seed {key} is missing from the shared seeds folder"
     body, content_type = render(seed)
     site = seed.site
     ext = clean(body, BOOK.get(site), content_type=content_type, site_title=_site_title(site))
@@ -68,9 +69,9 @@ def test_seed_page_cleans_to_the_seed_body_and_metadata(key: str) -> None:
 
 
 def test_seed_000_is_the_documented_paywall_case() -> None:
+    require_shared("seeds")
     seed = load_seed("000")
-    if seed is None:
-        pytest.skip("../shared/seeds is not here")
+    assert seed is not None
     body, content_type = render(seed)
     ext = clean(body, BOOK.get("wm114"), content_type=content_type, site_title="新文秘网")
     assert ext.partial and [g.omitted_chars for g in ext.gaps] == [778]
