@@ -20,6 +20,7 @@ from rich.logging import RichHandler
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
+from archive.cleaning import check_profiles
 from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
 from archive.errors import ArchiveError, ConfigError, SpeechArchiveError
 
@@ -102,6 +103,7 @@ def get_config(config_path: Path | None) -> Config:
     this way) and reaches the daemon's crawl processes, which inherit the environment.
     """
     config = load_config(resolve_config_path(config_path))
+    check_profiles(config)
     url = os.environ.get(ENV_DATABASE_URL)
     if not url:
         return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 import tomli_w
 from conftest import cli, crawl_ok, scalar, write_config
 
@@ -106,3 +107,25 @@ def test_the_group_level_config_option_works(replica, archive_paths) -> None:
     result = cli("--config", str(config), "status", "--json")
     assert result.returncode == 0, result.stderr
     assert "wm114" in result.stdout
+
+
+def test_a_site_profile_naming_no_profile_fails_at_load_not_inside_the_crawl(replica, archive_paths) -> None:
+    """Once, a bad `profile` raised inside the pipeline: every capture was lost and the crawl ended `finished`."""
+    import tomllib
+
+    from archive.config import load_config
+    from archive.errors import ConfigError
+    from crawler.run import run_crawl
+
+    config, db = archive_paths
+    write_config(config, replica, db, sites=["wm114"])
+    doc = tomllib.loads(config.read_text(encoding="utf-8"))
+    doc["sites"][0]["profile"] = "no-such-profile"
+    config.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    one_line_error(cli("crawl", "--all", "--config", str(config)), 2, "sites[0] (wm114).profile", "'no-such-profile'")
+    assert not db.exists() or scalar(db, "SELECT count(*) FROM crawl_runs") == 0
+    # Below the command line (the daemon's crawl child receives a config object): still no crawl starts.
+    loaded = load_config(config)
+    with pytest.raises(ConfigError, match="no-such-profile"):
+        run_crawl(loaded, list(loaded.sites))
+    assert replica.requests == [], "no request may be sent by a crawl whose profile does not resolve"

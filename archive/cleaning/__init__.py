@@ -10,7 +10,7 @@ from archive.cleaning.core import clean, extract_html, extractor_version
 from archive.cleaning.decode import decode_html
 from archive.cleaning.metadata import SHANGHAI
 from archive.cleaning.normalize import content_hash, normalise_text
-from archive.cleaning.profiles import Profile, ProfileBook, page_identity
+from archive.cleaning.profiles import Profile, ProfileBook, check_profiles, page_identity
 from archive.cleaning.result import EXTRACTOR_VERSION, GAP_MARKER, Extraction, Gap
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Gap",
     "Profile",
     "ProfileBook",
+    "check_profiles",
     "clean",
     "content_hash",
     "decode_html",

@@ -24,7 +24,7 @@ from typing import Any
 
 from lxml import etree
 
-from archive.config import ProfileConfig
+from archive.config import Config, ProfileConfig
 from archive.errors import ConfigError
 
 # Lines that are never content on these sites, whichever site they come from.
@@ -290,6 +290,27 @@ class ProfileBook:
             if hits > score or (hits == score and hits and len(profile.chain) > len(self.get(best).chain)):
                 best, score = name, hits
         return self.get(best)
+
+
+def check_profiles(config: Config) -> ProfileBook:
+    """Resolve every configured profile and every site's profile now, when the configuration loads.
+
+    A profile that names no profile (or an ``extends`` cycle, or a bad hint) is
+    a configuration error with the key that says it, not a failure inside a crawl.
+    """
+    book = ProfileBook(config.profiles)
+    for name in config.profiles:
+        try:
+            book.get(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{config.source}: profiles.{name}: {exc}") from None
+    for index, site in enumerate(config.sites):
+        if site.profile is not None and site.profile not in book:
+            raise ConfigError(
+                f"{config.source}: sites[{index}] ({site.name}).profile: {site.profile!r} is not a profile; "
+                f"use one of {', '.join(book.names())} or define [profiles.{site.profile}]"
+            )
+    return book
 
 
 @dataclass(frozen=True)
