@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,11 +68,6 @@ def parse_listen(value: str, where: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def crawl_command(config_path: Path, python: str = sys.executable) -> list[str]:
-    """The command a scheduled run executes, before the site name (``speech-archive crawl`` in a child)."""
-    return [python, "-m", "speech_archive", "crawl", "--config", str(config_path), "--trigger", "scheduled"]
-
-
 class Daemon:
     """One daemon process: the scheduler, the crawl supervisor, the health server."""
 
@@ -103,10 +97,7 @@ class Daemon:
             raise
         self.probe = DatabaseProbe(config.archive.database_url)
         self.supervisor = CrawlSupervisor(
-            self.archive,
-            crawl_command(config_path.resolve()),
-            timeout=self.settings.crawl_timeout,
-            stop_grace=self.settings.shutdown_grace,
+            self.archive, config, timeout=self.settings.crawl_timeout, stop_grace=self.settings.shutdown_grace
         )
         self._stop = threading.Event()
         self._signals = 0
@@ -266,4 +257,4 @@ def run_daemon(config: Config, config_path: Path, listen: tuple[str, int], *, li
     return Daemon(config, config_path, listen, listen_setting=listen_setting).run()
 
 
-__all__: Sequence[str] = ("Daemon", "crawl_command", "parse_listen", "run_daemon")
+__all__: Sequence[str] = ("Daemon", "parse_listen", "run_daemon")

@@ -1,14 +1,15 @@
 """One crawl child process per scheduled run: start it, bound it, stop it, record how it ended.
 
-A child is ``speech-archive crawl --trigger scheduled SITE``: it takes the
-site's lease and records its own run row, exactly like a manual crawl (Scrapy's
-reactor cannot restart in one process, and a leak or crash in a crawl must not
-take the daemon down). The parent only steps in when the child could not speak
-for itself: it was killed (``failed``), overran ``crawl_timeout``
-(``timed_out``) or was stopped by a daemon shutdown (``interrupted``). Then the
-parent writes the reason into the child's run row (or a new one if the child
-died before making one) and releases the child's lease, so the next run need not
-wait for it to expire.
+A child is ``python -m crawler`` (crawler/child.py): it receives the
+configuration the daemon validated as one JSON request on stdin, takes the
+site's lease, records its own run row exactly like a manual crawl, and answers
+with one JSON result on stdout (Scrapy's reactor cannot restart in one process,
+and a leak or crash in a crawl must not take the daemon down). The parent only
+steps in when the child could not speak for itself: it was killed (``failed``),
+overran ``crawl_timeout`` (``timed_out``) or was stopped by a daemon shutdown
+(``interrupted``). Then the parent writes the reason into the child's run row
+(or a new one if the child died before making one) and releases the child's
+lease, so the next run need not wait for it to expire.
 
 Children get their own session (process group): a Ctrl-C at the daemon's
 terminal reaches the daemon only, which decides how to stop them; a stop that
@@ -25,6 +26,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -35,16 +37,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.errors import LeaseHeldError
+from archive.config import Config
 from archive.storage.engine import Archive
 from archive.storage.leases import release_process_lease
 from archive.storage.models import CrawlRun, Site, utcnow
 from archive.storage.runs import start_run
+from crawler.child import CrawlRequest, CrawlResult
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 MAX_LINE = 2000
+
+
+def crawl_command(python: str = sys.executable) -> list[str]:
+    """The command of a crawl child: the crawl layer's own entry point, never the command line."""
+    return [python, "-m", "crawler"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,17 @@ class _Child:
     """Set when the parent stops the child: 'timed_out' or 'interrupted'."""
     kill_at: float | None = None
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
+    stdout: list[str] = field(default_factory=list)
+
+    def result(self) -> CrawlResult | None:
+        """The child's JSON result (its last stdout line), or None when it did not write one."""
+        for line in reversed(self.stdout):
+            if line.strip().startswith("{"):
+                try:
+                    return CrawlResult.from_json(line)
+                except (ValueError, TypeError):
+                    return None
+        return None
 
 
 def _signal_name(number: int) -> str:
@@ -86,9 +105,13 @@ class CrawlSupervisor:
     and ``kill_all`` are called from the daemon's main thread on a signal.
     """
 
-    def __init__(self, archive: Archive, command: Sequence[str], *, timeout: float, stop_grace: float) -> None:
+    def __init__(
+        self, archive: Archive, config: Config, *, timeout: float, stop_grace: float, command: Sequence[str] = ()
+    ) -> None:
         self.archive = archive
-        self.command = list(command)
+        self.config = config
+        """The validated configuration every child crawls with (sent to it, never re-read from a file)."""
+        self.command = list(command) or crawl_command()
         self.timeout = timeout
         self.stop_grace = stop_grace
         self.host = socket.gethostname()
@@ -104,9 +127,9 @@ class CrawlSupervisor:
             if self._stopping:
                 return RunResult(site, "skipped", "the daemon is shutting down")
             proc = subprocess.Popen(
-                [*self.command, site],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
                 errors="replace",
@@ -115,16 +138,36 @@ class CrawlSupervisor:
             child = _Child(site, proc, utcnow(), time.monotonic() + self.timeout)
             self._children[proc.pid] = child
         log.info("crawl started site=%s pid=%d", site, proc.pid)
-        reader = threading.Thread(target=self._forward_output, args=(child,), name=f"crawl-{site}-log", daemon=True)
-        reader.start()
+        readers = [
+            threading.Thread(target=self._forward_output, args=(child,), name=f"crawl-{site}-log", daemon=True),
+            threading.Thread(target=self._collect_result, args=(child,), name=f"crawl-{site}-out", daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        self._send_request(child)
         try:
             self._wait(child)
-            reader.join(timeout=5)
+            for reader in readers:
+                reader.join(timeout=5)
             return self._record(child)
         finally:
             with self._lock:  # only now is the run's end on record: shutdown waits for this
                 del self._children[proc.pid]
                 self._idle.notify_all()
+
+    def _send_request(self, child: _Child) -> None:
+        assert child.proc.stdin is not None
+        try:
+            child.proc.stdin.write(CrawlRequest.of(self.config, [child.site]).to_json())
+            child.proc.stdin.close()
+        except (BrokenPipeError, OSError) as exc:  # the child died at once; its exit code tells the rest
+            log.warning("could not send the crawl request to pid %d: %s", child.proc.pid, exc)
+
+    def _collect_result(self, child: _Child) -> None:
+        assert child.proc.stdout is not None
+        for line in child.proc.stdout:
+            if line.strip():
+                child.stdout[-4:] = [*child.stdout[-3:], line.rstrip("\n")]
 
     def _forward_output(self, child: _Child) -> None:
         """Relay the child's log lines into the daemon's log, keeping the last ones for a failure reason.
@@ -140,7 +183,7 @@ class CrawlSupervisor:
             if len(line) > MAX_LINE:
                 line = f"{line[:MAX_LINE]}… ({len(line) - MAX_LINE} more characters)"
             child.tail.append(line)
-            loud = line.startswith("error:") or any(f"level={lv}" in line for lv in ("WARNING", "ERROR", "CRITICAL"))
+            loud = any(f"level={lv}" in line for lv in ("WARNING", "ERROR", "CRITICAL"))
             log.log(logging.WARNING if loud else logging.INFO, "[%s %d] %s", child.site, child.proc.pid, line)
 
     def _wait(self, child: _Child) -> None:
@@ -204,7 +247,7 @@ class CrawlSupervisor:
             return len(self._children)
 
     # --- recording the end ------------------------------------------------------------
-    def _reason(self, child: _Child) -> tuple[str, str] | None:
+    def _reason(self, child: _Child, result: CrawlResult | None) -> tuple[str, str] | None:
         """The status and reason the parent must record, or None when the child's own record stands."""
         rc, pid = child.proc.returncode, child.proc.pid
         if child.stop_reason == "timed_out":
@@ -213,19 +256,21 @@ class CrawlSupervisor:
             return "interrupted", f"the daemon shut down; crawl process {pid} was stopped before the end"
         if rc < 0:
             return "failed", f"crawl process {pid} was killed by {_signal_name(-rc)}"
-        if rc != 0:
-            last = next((line for line in reversed(child.tail) if line.startswith("error:")), None)
-            last = last or (child.tail[-1] if child.tail else "no output")
-            return "failed", f"crawl process {pid} exited with code {rc}: {last}"
+        if result is None:
+            last = child.tail[-1] if child.tail else "no output"
+            return "failed", f"crawl process {pid} exited with code {rc} without a result: {last}"
+        if result.error and not result.sites:
+            return "failed", f"crawl process {pid} could not crawl: {result.error}"
         return None
 
     def _record(self, child: _Child) -> RunResult:
-        rc, pid, site = child.proc.returncode, child.proc.pid, child.site
-        if rc == LeaseHeldError.exit_code and child.stop_reason is None:
-            line = next((line for line in reversed(child.tail) if line.startswith("error:")), "lease held")
-            log.info("crawl skipped site=%s: %s", site, line.removeprefix("error: "))
-            return RunResult(site, "skipped", line.removeprefix("error: "), pid=pid)
-        override = self._reason(child)
+        pid, site = child.proc.pid, child.site
+        answer = child.result()
+        own = answer.sites.get(site) if answer is not None else None
+        if own is not None and own.status == "skipped" and child.stop_reason is None:
+            log.info("crawl skipped site=%s: %s", site, own.error)
+            return RunResult(site, "skipped", own.error, pid=pid)
+        override = self._reason(child, answer)
         try:
             with self.archive.session() as session:
                 release_process_lease(session, site, pid, self.host)

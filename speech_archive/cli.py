@@ -12,7 +12,6 @@ from rich.table import Table
 from archive.config import Config
 from archive.errors import CrawlError, UsageError
 from archive.storage import Archive
-from archive.storage.leases import LeaseKeeper, holder_name
 from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
 from scheduler.jobstore import next_run_times
 from speech_archive import __version__, bench_cmd, daemon_cmd, export_cmd, extract_cmd, reclean_cmd, replica_cmd
@@ -48,17 +47,10 @@ def open_archive(config: Config) -> Archive:
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every enabled site in the config.")
 @click.option("--full", is_flag=True, help="Walk every list page and re-fetch every known article.")
-@click.option(
-    "--trigger",
-    type=click.Choice(["manual", "scheduled"]),
-    default="manual",
-    hidden=True,
-    help="Recorded in the run; the daemon's crawl processes pass 'scheduled'.",
-)
 @config_option
-def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, config_path: Path | None) -> None:
+def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path | None) -> None:
     """Crawl SITES now (or --all) and archive what changed."""
-    from crawler.run import run_crawl  # Scrapy is imported only by commands that crawl
+    from crawler.child import crawl_sites  # Scrapy is imported only by commands that crawl
 
     config = get_config(config_path)
     if all_sites and sites:
@@ -68,21 +60,15 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, trigger: str, con
     chosen = [s for s in config.sites if s.enabled] if all_sites else [config.site(n) for n in dict.fromkeys(sites)]
     if not chosen:
         raise UsageError(f"no enabled sites in {config.source}; add a [[sites]] entry")
-    # One crawl of a site at a time, whoever starts it (this command or the daemon): see archive/leases.py.
-    lease = config.daemon.lease_seconds
-    with open_archive(config) as archive, LeaseKeeper(archive, holder_name(trigger), lease) as keeper:
-        refused = keeper.acquire(s.name for s in chosen)
-        if len(refused) == len(chosen):
-            raise next(iter(refused.values()))
-        for exc in refused.values():
-            err_console.print(f"skipped: {exc}", highlight=False, markup=False)
-        report = run_crawl(
-            config,
-            [s for s in chosen if s.name not in refused],
-            trigger=trigger,
-            full=full,
-            display=lambda report: Progress("crawl", err_console, view=report.table, describe=report.progress_lines),
-        )
+    outcome = crawl_sites(
+        config,
+        chosen,
+        trigger="manual",
+        full=full,
+        display=lambda report: Progress("crawl", err_console, view=report.table, describe=report.progress_lines),
+        on_refused=lambda exc: err_console.print(f"skipped: {exc}", highlight=False, markup=False),
+    )
+    report = outcome.report
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
