@@ -41,7 +41,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.config import Config
-from archive.errors import ArchiveError, ConfigError, UsageError
+from archive.errors import ConfigError, UsageError
+from archive.storage.dberrors import archive_error, describe
 from archive.storage.engine import Archive, make_engine
 from archive.storage.leases import current_lease
 from archive.storage.models import CrawlRun
@@ -111,7 +112,7 @@ class Daemon:
             with self.archive.session() as session:
                 held = current_lease(session, site)
         except SQLAlchemyError as exc:
-            log.error("crawl of %s not started: the archive is unreachable (%s)", site, str(exc).splitlines()[0])
+            log.error("crawl of %s not started: the archive is unreachable (%s)", site, describe(exc))
             self.metrics.daemon_error(site)
             return
         if held is not None:
@@ -195,8 +196,7 @@ class Daemon:
             )
         except SQLAlchemyError as exc:
             self._close()
-            reason = str(exc).splitlines()[0]
-            raise ArchiveError(f"cannot use the job store in the archive database: {reason}") from None
+            raise archive_error(exc, "cannot use the job store in the archive database") from None
         log_reconciled(result)
         previous = self._install_signals()
         self.scheduler.resume()

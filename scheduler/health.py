@@ -24,6 +24,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from archive.storage.dberrors import db_reason
+
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 5
@@ -48,7 +50,7 @@ class DatabaseProbe:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT count(*) FROM sites"))
         except Exception as exc:  # any failure at all means "not healthy"; the reason goes in the answer
-            return str(getattr(exc, "orig", exc)).splitlines()[0] or type(exc).__name__
+            return db_reason(exc)
         return None
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from archive.storage.dberrors import describe
 from archive.storage.models import CrawlRun, Site
 from scheduler.worker import RunResult
 
@@ -53,7 +54,7 @@ class _LiveCollector(Collector):
         try:
             times = self.next_runs()
         except Exception as exc:  # a scrape must answer even when the job store is unreachable
-            log.warning("metrics: could not read next run times: %s", str(exc).splitlines()[0])
+            log.warning("metrics: could not read next run times: %s", describe(exc))
             times = {}
         for site, when in sorted(times.items()):
             if when is not None:

@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.config import Config
+from archive.storage.dberrors import describe
 from archive.storage.engine import Archive
 from archive.storage.leases import release_process_lease
 from archive.storage.models import CrawlRun, Site, utcnow
@@ -289,7 +290,7 @@ class CrawlSupervisor:
                     rows = self._apply(session, child, rows, override)
                 results = [RunResult(site, r.status, r.error, dict(r.stats or {}), r.finished_at, pid) for r in rows]
         except SQLAlchemyError as exc:
-            log.error("could not record the end of the crawl of %s: %s", site, str(exc).splitlines()[0])
+            log.error("could not record the end of the crawl of %s: %s", site, describe(exc))
             status, reason = override or ("failed", "the run could not be read back from the archive")
             return RunResult(site, status, reason, pid=pid)
         if not results:

@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cleaning import check_profiles
 from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
-from archive.errors import ArchiveError, ConfigError, SpeechArchiveError
+from archive.errors import ConfigError, SpeechArchiveError
+from archive.storage.dberrors import archive_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,15 +123,9 @@ class ErrorReportingGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-            err_console.print(
-                Text.assemble(
-                    ("error: ", "bold red"), f"the archive database failed: {reason}; its transaction was rolled back"
-                ),
-                highlight=False,
-                soft_wrap=True,
-            )
-            sys.exit(ArchiveError.exit_code)
+            failure = archive_error(exc, "the archive database failed (its transaction was rolled back)")
+            err_console.print(Text.assemble(("error: ", "bold red"), str(failure)), highlight=False, soft_wrap=True)
+            sys.exit(failure.exit_code)
         except SpeechArchiveError as exc:
             err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.errors import ArchiveError, ExportError, NotFoundError
+from archive.errors import ExportError, NotFoundError
 from archive.export import rows as rowsource
 from archive.export.cursor import load_cursor, save_cursor
 from archive.export.formats import FORMATS, WriterRequest
@@ -38,6 +38,7 @@ from archive.export.manifest import build_manifest, write_manifest
 from archive.export.options import ExportOptions, parse_time
 from archive.export.output import Target
 from archive.export.schema import SCHEMA_VERSION, columns_for
+from archive.storage.dberrors import archive_error
 from archive.storage.engine import Archive
 from archive.storage.models import utcnow
 
@@ -181,8 +182,7 @@ def export(
         raise ExportError(f"cannot write {options.output or 'standard output'}: {exc.strerror or exc}") from None
     except SQLAlchemyError as exc:
         target.abort()
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise ArchiveError(f"reading the archive for export failed: {reason}") from None
+        raise archive_error(exc, "reading the archive for export failed") from None
     except BaseException:
         target.abort()
         raise

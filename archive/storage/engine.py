@@ -24,6 +24,7 @@ from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import ArchiveError
+from archive.storage.dberrors import describe
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,8 @@ class Archive:
             raise
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
             raise ArchiveError(
-                f"cannot open the archive database {_describe(url)}: {reason}; check "
+                f"cannot open the archive database {_describe(url)}: {describe(exc)}; check "
                 "[archive] database_url and that the file is a speech-archive database"
             ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.errors import LeaseHeldError
+from archive.storage.dberrors import describe
 from archive.storage.engine import Archive
 from archive.storage.models import Lease, utcnow
 from archive.storage.runs import pid_alive
@@ -207,7 +208,7 @@ class LeaseKeeper:
                     with self.archive.session() as session:
                         still_ours = renew_lease(session, site, self.holder, self.seconds)
                 except SQLAlchemyError as exc:
-                    log.warning("could not renew the crawl lease of %s: %s", site, str(exc).splitlines()[0])
+                    log.warning("could not renew the crawl lease of %s: %s", site, describe(exc))
                     continue
                 if not still_ours:
                     log.error("lost the crawl lease of %s (it expired and another process took it)", site)
@@ -222,7 +223,7 @@ class LeaseKeeper:
                 with self.archive.session() as session:
                     release_lease(session, site, self.holder)
             except SQLAlchemyError as exc:
-                log.warning("could not release the crawl lease of %s (it will expire): %s", site, exc)
+                log.warning("could not release the crawl lease of %s (it will expire): %s", site, describe(exc))
         self.held = []
 
     def __enter__(self) -> LeaseKeeper:
