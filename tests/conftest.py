@@ -52,14 +52,65 @@ def archive_paths(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "config.toml", tmp_path / "archive.sqlite3"
 
 
+IN_PROCESS = {"status", "history", "show", "runs", "export", "reclean", "extract", "bench-export"}
+"""Commands run in-process through click's CliRunner (as sqlite-utils tests do): ~1 s less each than a new
+interpreter. Crawls, the daemon and the replica keep real processes: Scrapy's reactor runs once per process,
+and signals and ports need a process of their own."""
+
+
+def _command_of(args: tuple[str, ...]) -> str | None:
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--config", "-c"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _invoke_in_process(
+    args: tuple[str, ...], cwd: Path | None, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    import contextlib
+    import logging
+
+    from click.testing import CliRunner
+
+    from speech_archive.cli import main
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SPEECH_ARCHIVE_") and k not in env}
+    try:
+        with contextlib.chdir(cwd or REPO):
+            result = CliRunner().invoke(main, list(args), env={**unset, **env}, catch_exceptions=True)
+    finally:
+        root.handlers[:], root.level = handlers, level  # the command configured logging for its own streams
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        tb = "".join(traceback.format_exception(result.exception))
+        return subprocess.CompletedProcess(list(args), 1, result.stdout, result.stderr + tb)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 def cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `speech-archive` command in a fresh process (Scrapy's reactor is per process)."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    full_env.pop("SPEECH_ARCHIVE_CONFIG", None) if env is None or "SPEECH_ARCHIVE_CONFIG" not in env else None
-    if env is None or "SPEECH_ARCHIVE_DATABASE_URL" not in env:  # never a developer's real archive
-        full_env.pop("SPEECH_ARCHIVE_DATABASE_URL", None)
+    """Run the real `speech-archive` command: in-process for read-side commands, else in a fresh process.
+
+    Either way the caller gets returncode, stdout and stderr; an exception escaping a command shows up as
+    a traceback in stderr, which the tests assert never happens.
+    """
+    env = dict(env or {})
+    if _command_of(args) in IN_PROCESS:
+        return _invoke_in_process(args, cwd, env)
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    for key in ("SPEECH_ARCHIVE_CONFIG", "SPEECH_ARCHIVE_DATABASE_URL"):  # never a developer's real archive
+        if key not in env:
+            full_env.pop(key, None)
     return subprocess.run(
         [sys.executable, "-m", "speech_archive", *args],
         cwd=cwd or REPO,
