@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Test processes: most tests wait on crawl subprocesses and servers, so one more than the cores.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) + 1 )))
 
 .PHONY: run crawl services test lint typecheck bench clean
 
@@ -34,7 +36,8 @@ services:
 test: $(STAMP) services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

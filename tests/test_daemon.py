@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from archive.storage.engine import Archive
 from replica.config import replica_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # schedules and lease expiry are measured in seconds
 
 SITES = ["wm114", "zhongyi"]
 
