@@ -7,27 +7,14 @@ process edge, like the command line).
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from archive.logs import install, structured_handler
 from crawler.child import CrawlRequest, CrawlResult, run_request
-
-_QUIET = ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "alembic", "py.warnings", "asyncio")
-
-
-def _setup_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    for name in _QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.captureWarnings(True)
 
 
 def main() -> int:
-    _setup_logging()
+    install(structured_handler())
     try:
         request = CrawlRequest.from_json(sys.stdin.read())
     except (ValueError, TypeError) as exc:

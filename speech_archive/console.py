@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.cleaning import check_profiles
 from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
 from archive.errors import ConfigError, SpeechArchiveError
+from archive.logs import LibraryFilter, install, structured_handler
 from archive.storage.dberrors import archive_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,41 +35,16 @@ err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
 out_console = Console() if Console().is_terminal else Console(width=160)
 
-_LIBRARY_LOGGERS = ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "alembic", "py.warnings", "asyncio")
-
-
-class _LibraryFilter(logging.Filter):
-    """Keep libraries' records at WARNING and above unless -vv; Scrapy resets its loggers' levels."""
-
-    def __init__(self, verbose: int) -> None:
-        super().__init__()
-        self.verbose = verbose
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.verbose == 0 and record.exc_info and record.exc_info[1] is not None:
-            # A network fault is data (it is recorded in the archive), not a traceback on the console.
-            record.msg, record.args = record.getMessage(), None
-            record.exc_info, record.exc_text = None, None
-        if self.verbose > 1 or record.levelno >= logging.WARNING:
-            return True
-        return not record.name.startswith(_LIBRARY_LOGGERS)
-
-
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Rich lines on a terminal, one structured line per record elsewhere."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO
-    root = logging.getLogger()
-    root.handlers.clear()
     if err_console.is_terminal:
         handler: logging.Handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(LibraryFilter(verbose))
     else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
-    handler.addFilter(_LibraryFilter(verbose))
-    root.addHandler(handler)
-    root.setLevel(level)
-    logging.captureWarnings(True)
+        handler = structured_handler(verbose)
+    install(handler, level)
 
 
 GROUP_CONFIG_KEY = "speech_archive.config_path"

@@ -43,6 +43,7 @@ def test_the_child_crawls_the_config_it_is_sent_and_answers_in_json(replica, arc
         assert run is not None and run.trigger == "scheduled" and run.status == "finished"
         assert run.stats["pages"] == 12
     assert "Traceback" not in proc.stderr
+    assert "Dumping Scrapy stats" not in proc.stderr, "library INFO records stay out of the daemon's log"
 
 
 def test_a_held_lease_is_a_skipped_site_in_the_result(replica, archive_paths) -> None:
