@@ -22,7 +22,8 @@ import click
 from archive.cleaning import SHANGHAI, Extraction, Profile, ProfileBook, clean, content_hash, decode_html, page_identity
 from archive.config import DEFAULT_CONFIG_PATH, Config, SiteConfig
 from archive.errors import CrawlError, NotFoundError, UsageError
-from speech_archive.console import config_option, get_config, resolve_config_path
+from speech_archive.console import config_option, err_console, get_config, resolve_config_path
+from speech_archive.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +171,15 @@ def extract(inputs: tuple[str, ...], site_name: str | None, as_json: bool, confi
     for item in inputs:  # a typo in the fifth path should not come after four pages of output
         if not item.startswith(("http://", "https://")) and not Path(item).is_file():
             raise NotFoundError(f"{item}: no such file; give a saved page (HTML) or an http(s) URL")
-    for item in inputs:
-        body, content_type, url = read_input(item, config)
-        html, _encoding = decode_html(body, content_type)
-        choice = choose_profile(book, config, site_name=site_name, url=url, html=html)
-        title = choice.site.title if choice.site and choice.site.title else None
-        ext = clean(body, choice.profile, content_type=content_type, site_title=title)
-        rec = record(item, url, choice, ext)
-        click.echo(json.dumps(rec, ensure_ascii=False) if as_json else _human(rec))
+    # A bar only for a batch written elsewhere (--json to a file or pipe); human output is the progress.
+    quiet = len(inputs) < 2 or not as_json
+    with Progress("extract", err_console, unit="pages", total=len(inputs), quiet=quiet) as progress:
+        for item in inputs:
+            body, content_type, url = read_input(item, config)
+            html, _encoding = decode_html(body, content_type)
+            choice = choose_profile(book, config, site_name=site_name, url=url, html=html)
+            title = choice.site.title if choice.site and choice.site.title else None
+            ext = clean(body, choice.profile, content_type=content_type, site_title=title)
+            rec = record(item, url, choice, ext)
+            click.echo(json.dumps(rec, ensure_ascii=False) if as_json else _human(rec))
+            progress.advance()
