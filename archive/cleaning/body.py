@@ -1,27 +1,52 @@
-"""Finding the body: the profile's hint when it has one, else the prose block cross-checked with trafilatura.
+"""Finding the body: the profile's hint when it has one, else the prose block decided with trafilatura.
 
 The generic path decides *with* trafilatura rather than falling back to it
-blindly: the prose block (mainblock.py) wins when it holds what trafilatura
-found, and is trimmed by it; otherwise trafilatura's lines are the body. The
-returned method (``hint`` / ``prose-block`` / ``trafilatura``) says which path won.
+blindly. Both read the same page; the verdict is taken line by line over the
+page's own lines (mainblock.read_lines), so whichever path wins, the text is cut
+into lines the same way:
+
+- the prose block (mainblock.py) keeps its prose lines; a short line inside it
+  (a head, a salutation) stays only when trafilatura kept that line too, and a
+  line that is mostly link text (an in-body 推荐/相关 box, a pager) never stays;
+- prose trafilatura found *outside* the block (a post split over containers,
+  forum replies, blog comments written as prose) joins it when our own signals
+  agree it is prose: long, punctuated, not link text;
+- when the block holds less than half of trafilatura's prose, the block is the
+  wrong one (an excerpt list, a sidebar of summaries) and trafilatura's lines win,
+  still without link lines;
+- a page with no prose block at all (a list of short lines, a table of figures)
+  keeps trafilatura's lines as they are.
+
+``Body.method`` says which path won (``hint`` / ``prose-block`` /
+``prose-block+trafilatura`` / ``trafilatura``) and ``Body.reason`` why.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import trafilatura
 from lxml import etree
 
-from archive.cleaning.mainblock import main_blocks, prose_len, visible_lines
+from archive.cleaning.mainblock import Line, main_blocks, prose_len, read_lines
 from archive.cleaning.profiles import Profile
-from archive.cleaning.rules import drop_boilerplate
+from archive.cleaning.rules import is_boilerplate
 
 _TABLE_CELL = re.compile(r"^\|\s*|\s*\|$")
-_SENTENCE_END = re.compile(r"[。！？；!?;]")
-_CLAUSE = re.compile(r"[，、,]")
-_COVERAGE = 0.9
-"""Share of trafilatura's sentences the prose block must hold to be preferred (never lose text to it)."""
+_WRONG_BLOCK = 0.5
+"""Below this share of trafilatura's prose held by the block, the block is not the body."""
+_MIN_SUBSTRING = 4
+"""A short line counts as kept by trafilatura inside a longer line of it only from this length."""
+
+
+@dataclass(frozen=True)
+class Body:
+    """The body's lines (None: none found), which path produced them and why."""
+
+    lines: list[str] | None
+    method: str
+    reason: str
 
 
 def trafilatura_lines(root: etree._Element) -> list[str] | None:
@@ -41,47 +66,137 @@ def trafilatura_lines(root: etree._Element) -> list[str] | None:
     return [s for s in (_TABLE_CELL.sub("", line.strip()) for line in text.split("\n")) if s and s != "---"]
 
 
-def _sentences(lines: list[str]) -> list[str]:
-    """Prose sentences of extracted lines (table cells split apart): what must not be lost."""
-    cells = ("".join(cell.split()) for line in lines for cell in line.split("|"))
-    return [s for cell in cells for s in _SENTENCE_END.split(cell) if len(s) >= 12 and _CLAUSE.search(s)]
-
-
 def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def _generic_lines(root: etree._Element, profile: Profile) -> tuple[list[str] | None, str]:
-    """The prose block's lines, trimmed by trafilatura; trafilatura's own lines when the block misses text.
+class _Kept:
+    """What trafilatura kept, for line-by-line lookups: its lines, their cells, and all of it as one string."""
 
-    The block keeps its prose lines; a short line or a link (a head, a salutation,
-    or an in-body ad, pager or link box) stays only if trafilatura kept it too, so
-    the result holds what trafilatura found without the page around the block.
-    """
-    blocks = main_blocks(root)
-    block = [line for el in blocks for line in visible_lines(el)]
-    links = {_squash("".join(a.itertext())) for el in blocks for a in el.iter("a")}
+    def __init__(self, found: list[str]) -> None:
+        self.lines = {_squash(cell) for line in found for cell in (line, *line.split("|"))}
+        self.text = "\n".join(_squash(line) for line in found)
+
+    def has(self, line: str) -> bool:
+        flat = _squash(line)
+        return flat in self.lines or (len(flat) >= _MIN_SUBSTRING and flat in self.text)
+
+
+def _describe(el: etree._Element) -> str:
+    """A short name of an element for the reason text: tag#id.class."""
+    tag = el.tag if isinstance(el.tag, str) else "?"
+    ident = f"#{el.get('id')}" if el.get("id") else ""
+    cls = "." + ".".join((el.get("class") or "").split()[:2]) if el.get("class") else ""
+    return f"{tag}{ident}{cls}"
+
+
+def _generic(root: etree._Element, page: list[Line], profile: Profile) -> Body:
+    blocks = main_blocks(page)
     found = trafilatura_lines(root)
-    if not block:
-        return found, "trafilatura"
+    if not blocks:
+        if not found:
+            return Body(None, "none", "no prose block and trafilatura found no text")
+        return Body(found, "trafilatura", "no prose block on the page (short lines, a list or a table): its lines kept")
     if not found:
-        return block, "prose-block"
-    held = _squash("".join(block))
-    wanted = _sentences(drop_boilerplate(found, profile))  # what the profile drops anyway is not missed
-    covered = sum(len(s) for s in wanted if s in held)
-    if covered < _COVERAGE * sum(len(s) for s in wanted):
-        return found, "trafilatura"
-    kept = _squash("".join(found))
-    return [
-        line for line in block if (prose_len(line) and _squash(line) not in links) or _squash(line) in kept
-    ], "prose-block"
+        inside = {el for block in blocks for el in block.iter()}
+        lines = [line.text for line in page if line.owner in inside and line.prose]
+        where = " + ".join(_describe(b) for b in blocks)
+        return Body(lines, "prose-block", f"prose block {where}; trafilatura found nothing")
+    kept = _Kept(found)
+    blocks, grown = _grow(blocks, page, kept)
+    inside = {el for block in blocks for el in block.iter()}
+    where = " + ".join(_describe(b) for b in blocks)
+    block_prose = sum(line.prose for line in page if line.owner in inside and kept.has(line.text))
+    outside_prose = sum(
+        line.prose
+        for line in page
+        if line.owner not in inside and line.prose and kept.has(line.text) and not is_boilerplate(line.text, profile)
+    )  # what the profile drops anyway is not missed
+    if block_prose < _WRONG_BLOCK * (block_prose + outside_prose):
+        lines = [line.text for line in page if not line.linked and kept.has(line.text)]
+        share = block_prose / max(block_prose + outside_prose, 1)
+        return Body(lines, "trafilatura", f"prose block {where} holds {share:.0%} of trafilatura's prose: not the body")
+    scores = [_line_score(line, line.owner in inside, kept, profile) for line in page]
+    first, last = _best_span(scores)
+    body = [
+        line.text
+        for line in page[first : last + 1]
+        if not line.linked and line.owner in inside and (line.prose or kept.has(line.text))
+    ]
+    span = f"lines {first + 1}-{last + 1} of {len(page)}"
+    if grown:
+        why = f"prose block grown to {where} ({span}): trafilatura keeps what the container adds"
+        return Body(body, "prose-block+trafilatura", why)
+    return Body(body, "prose-block", f"prose block {where} ({span}), trimmed by trafilatura")
 
 
-def find_body(root: etree._Element, profile: Profile) -> tuple[list[str] | None, str]:
-    """(the body's lines or None, the method that found them)."""
+_GROW_LEVELS = 3
+_GROW_AGREEMENT = 0.8
+"""Share of what a parent adds to the block that trafilatura must keep (as non-link text) to grow into it."""
+
+
+def _grow(blocks: list[etree._Element], page: list[Line], kept: _Kept) -> tuple[list[etree._Element], bool]:
+    """Widen a single block to its container while trafilatura keeps what the container adds.
+
+    The pattern: a body's own material next to its prose block in one container
+    (a table of figures after the text, text that continues after an inline
+    wrapper, the standfirst above it). A container that adds link lists or text
+    trafilatura drops stops the growth.
+    """
+    if len(blocks) != 1:
+        return blocks, False
+    block, grown = blocks[0], False
+    inside = set(block.iter())
+    for _ in range(_GROW_LEVELS):
+        parent = block.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        family = set(parent.iter())
+        added = [line for line in page if line.owner in family and line.owner not in inside]
+        total = sum(line.chars for line in added)
+        agreed = sum(line.chars for line in added if not line.linked and kept.has(line.text))
+        if total and agreed < _GROW_AGREEMENT * total:
+            break
+        block, inside, grown = parent, family, grown or bool(total)
+    return [block], grown
+
+
+def _line_score(line: Line, in_block: bool, kept: _Kept, profile: Profile) -> float:
+    """What one line adds to the body's span: prose someone vouches for adds, links and stray text cost."""
+    if line.linked:
+        return -float(line.chars)
+    if line.prose:
+        if in_block or kept.has(line.text):
+            return line.prose
+        return -line.prose / 2  # prose neither we nor trafilatura place in the body: a sidebar summary
+    if is_boilerplate(line.text, profile):
+        return -float(line.chars)
+    if kept.has(line.text):
+        return line.chars / 4 if in_block else -1.0  # a short line both place in the body: weak evidence
+    return -line.chars / 2
+
+
+def _best_span(scores: list[float]) -> tuple[int, int]:
+    """The run of lines with the largest total score (Kadane): the body, as in BTE (Finn et al. 2001)."""
+    best, best_span = float("-inf"), (0, -1)
+    total, start = 0.0, 0
+    for i, score in enumerate(scores):
+        if total <= 0:
+            total, start = 0.0, i
+        total += score
+        if total > best:
+            best, best_span = total, (start, i)
+    return best_span
+
+
+def find_body(root: etree._Element, profile: Profile, page: list[Line] | None = None) -> Body:
+    """The body of a parsed page: the profile's hint, else the generic path (``page``: its lines, read once)."""
     if profile.body is None:
-        return _generic_lines(root, profile)
+        return _generic(root, page if page is not None else read_lines(root), profile)
     found = [el for el in profile.body(root) if isinstance(el, etree._Element)]
     if not found:
-        return None, "hint"
-    return [line for el in found for line in visible_lines(el)], "hint"
+        return Body(None, "hint", f"body hint {profile.body_hint} matched nothing")
+    return Body([line.text for el in found for line in read_lines(el)], "hint", f"body hint {profile.body_hint}")
+
+
+__all__ = ["Body", "find_body", "prose_len", "trafilatura_lines"]

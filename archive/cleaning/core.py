@@ -16,6 +16,7 @@ exception: the capture is still recorded. docs/CLEANING.md describes every stage
 
 from __future__ import annotations
 
+import logging
 import re
 
 import lxml.html
@@ -24,15 +25,22 @@ from lxml import etree
 from archive.cleaning import metadata
 from archive.cleaning.body import find_body
 from archive.cleaning.decode import decode_html, replacement_ratio
-from archive.cleaning.mainblock import visible_lines
+from archive.cleaning.mainblock import read_lines
 from archive.cleaning.profiles import Profile
 from archive.cleaning.result import EXTRACTOR_VERSION, GAP_MARKER, Extraction, Gap
 from archive.cleaning.rules import apply_paywall, drop_boilerplate, mark_cut, strip_title
+
+log = logging.getLogger(__name__)
 
 _BLOCKED = re.compile(
     r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类"
 )
 _TAG = re.compile(r"<[^>]+>")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 control characters (NUL included): never text, and lxml refuses some of them."""
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+"""XHTML pages open with one; lxml refuses an encoding declaration in text it is given already decoded."""
+_NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
 
 
 def extractor_version(profile: Profile) -> str:
@@ -48,17 +56,38 @@ def _drop_noise(root: etree._Element, profile: Profile) -> None:
                 el.drop_tree()
 
 
+def parse_page(html: str) -> etree._Element | None:
+    """The page as an element tree holding only elements and text; None when there is no document at all.
+
+    Every later stage may then assume that a child is an element: comments,
+    processing instructions and entity nodes are removed here, their tails kept
+    (the pattern behind ``ValueError: Input object is not an XML element:
+    HtmlComment`` on real pages). Control characters and an XML declaration are
+    removed first, since lxml refuses both in text. Fragments without ``<html>``
+    and framesets parse into a document like any page.
+    """
+    html = _XML_DECLARATION.sub("", _CONTROL.sub("", html), count=1)
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    etree.strip_tags(root, *_NON_ELEMENTS)
+    return root
+
 def extract_html(
     html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None
 ) -> Extraction:
     """Clean a page already decoded to text (the stages after ``decode``)."""
     version = extractor_version(profile)
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError) as exc:
-        return Extraction("extraction_failed", f"not an HTML page ({exc})", encoding=encoding, profile=profile.name)
+    root = parse_page(html)
+    if root is None:
+        return Extraction(
+            "extraction_failed", "not an HTML page (no document in it)", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
     _drop_noise(root, profile)
-    page_lines = visible_lines(root)
+    page = read_lines(root)
+    page_lines = [line.text for line in page]
     folded = [metadata.fold(line) for line in page_lines]  # once: folding costs more than matching
     outline, _span = metadata.find_outline(page_lines, folded)
     title = metadata.find_title(root, profile)
@@ -75,10 +104,12 @@ def extract_html(
         "extractor_version": version,
         "profile": profile.name,
     }
-    lines, method = find_body(root, profile)
-    common["method"] = method
+    body = find_body(root, profile, page)
+    common["method"] = body.method
+    common["body_reason"] = body.reason
+    lines = body.lines
     if lines is None:
-        if method == "hint":
+        if body.method == "hint":
             reason = (
                 f"body hint {profile.body_hint} matched nothing; the site's layout may have changed "
                 f"(check profiles.{profile.name})"
@@ -124,10 +155,7 @@ def _failed_or_blocked(page_lines: list[str], reason: str, common: dict[str, obj
     return Extraction("extraction_failed", reason, **common)  # type: ignore[arg-type]
 
 
-def clean(
-    body: bytes, profile: Profile, *, content_type: str | None = None, site_title: str | None = None
-) -> Extraction:
-    """Clean raw bytes as fetched: the one entry point of the cleaning stage."""
+def _clean(body: bytes, profile: Profile, content_type: str | None, site_title: str | None) -> Extraction:
     version = extractor_version(profile)
     if not body.strip():
         return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
@@ -143,3 +171,31 @@ def clean(
             extractor_version=version, profile=profile.name,
         )  # fmt: skip
     return extract_html(html, profile, site_title=site_title, encoding=encoding)
+
+
+def clean(
+    body: bytes,
+    profile: Profile,
+    *,
+    content_type: str | None = None,
+    site_title: str | None = None,
+    url: str | None = None,
+) -> Extraction:
+    """Clean raw bytes as fetched: the one entry point of the cleaning stage, and it never raises.
+
+    Whatever a page does to a stage (or a library under it), the result is a
+    value: a bug shows as ``extraction_failed`` with ``cleaner_error`` set and
+    the reason naming the exception, logged with the page's URL, and the crawl
+    records the capture and counts the error for the site.
+    """
+    try:
+        return _clean(body, profile, content_type, site_title)
+    except Exception as exc:  # the stage's contract: no exception escapes the cleaning package
+        log.warning("cleaning %s raised %s: %s", url or "a page", type(exc).__name__, exc, exc_info=True)
+        return Extraction(
+            "extraction_failed",
+            f"the cleaner raised {type(exc).__name__}: {exc}"[:500],
+            extractor_version=extractor_version(profile),
+            profile=profile.name,
+            cleaner_error=True,
+        )

@@ -54,7 +54,11 @@ class Extraction:
     extractor_version: str = EXTRACTOR_VERSION
     profile: str | None = None
     method: str | None = None
-    """Where the body came from: ``hint``, ``prose-block`` or ``trafilatura``."""
+    """Which path found the body: ``hint``, ``prose-block``, ``prose-block+trafilatura``, ``trafilatura`` or ``none``."""
+    body_reason: str | None = None
+    """Why that path won, in a few words (shown by ``extract`` as ``body_reason``)."""
+    cleaner_error: bool = False
+    """The cleaner itself failed on this page (a bug to report), as opposed to a page with no text."""
 
     @property
     def ok(self) -> bool:

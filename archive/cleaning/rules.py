@@ -73,6 +73,12 @@ def apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], Paywal
     return out, state
 
 
+def is_boilerplate(line: str, profile: Profile) -> bool:
+    """The line is one of the profile's boilerplate or end-of-text lines."""
+    bare = _LIST_BULLET.sub("", fold(line))
+    return any(p.search(bare) for p in profile.truncate_after) or any(p.search(bare) for p in profile.boilerplate)
+
+
 def drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
     """Drop the profile's boilerplate lines; stop at the first line after which nothing is content."""
     out: list[str] = []
