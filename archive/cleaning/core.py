@@ -74,6 +74,7 @@ def parse_page(html: str) -> etree._Element | None:
     etree.strip_tags(root, *_NON_ELEMENTS)
     return root
 
+
 def extract_html(
     html: str, profile: Profile, *, site_title: str | None = None, encoding: str | None = None
 ) -> Extraction:

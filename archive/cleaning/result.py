@@ -54,7 +54,7 @@ class Extraction:
     extractor_version: str = EXTRACTOR_VERSION
     profile: str | None = None
     method: str | None = None
-    """Which path found the body: ``hint``, ``prose-block``, ``prose-block+trafilatura``, ``trafilatura`` or ``none``."""
+    """Which path found the body: ``hint``, ``prose-block``, ``prose-block+trafilatura``, ``trafilatura``, ``none``."""
     body_reason: str | None = None
     """Why that path won, in a few words (shown by ``extract`` as ``body_reason``)."""
     cleaner_error: bool = False
