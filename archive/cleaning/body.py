@@ -30,12 +30,18 @@ import trafilatura
 from lxml import etree
 
 from archive.cleaning.mainblock import Line, main_blocks, prose_len, read_lines
+from archive.cleaning.normalize import squash
 from archive.cleaning.profiles import Profile
 from archive.cleaning.rules import is_boilerplate
 
 _TABLE_CELL = re.compile(r"^\|\s*|\s*\|$")
 _WRONG_BLOCK = 0.5
 """Below this share of trafilatura's prose held by the block, the block is not the body."""
+_SMALL_BLOCK = 0.25
+"""Below this share of the (non-link) text trafilatura keeps, the block is a stray paragraph beside a body
+of short lines (lyrics, a programme, a table of figures)."""
+_PLAIN = 0.1
+"""A line with less than this share of link text is plain text (a reply-list entry is not)."""
 _MIN_SUBSTRING = 4
 """A short line counts as kept by trafilatura inside a longer line of it only from this length."""
 
@@ -66,19 +72,15 @@ def trafilatura_lines(root: etree._Element) -> list[str] | None:
     return [s for s in (_TABLE_CELL.sub("", line.strip()) for line in text.split("\n")) if s and s != "---"]
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split())
-
-
 class _Kept:
     """What trafilatura kept, for line-by-line lookups: its lines, their cells, and all of it as one string."""
 
     def __init__(self, found: list[str]) -> None:
-        self.lines = {_squash(cell) for line in found for cell in (line, *line.split("|"))}
-        self.text = "\n".join(_squash(line) for line in found)
+        self.lines = {squash(cell) for line in found for cell in (line, *line.split("|"))}
+        self.text = "\n".join(squash(line) for line in found)
 
     def has(self, line: str) -> bool:
-        flat = _squash(line)
+        flat = squash(line)
         return flat in self.lines or (len(flat) >= _MIN_SUBSTRING and flat in self.text)
 
 
@@ -116,6 +118,16 @@ def _generic(root: etree._Element, page: list[Line], profile: Profile) -> Body:
         lines = [line.text for line in page if not line.linked and kept.has(line.text)]
         share = block_prose / max(block_prose + outside_prose, 1)
         return Body(lines, "trafilatura", f"prose block {where} holds {share:.0%} of trafilatura's prose: not the body")
+    agreed = [
+        line
+        for line in page
+        if line.link_share < _PLAIN and kept.has(line.text) and not is_boilerplate(line.text, profile)
+    ]
+    block_chars = sum(line.chars for line in agreed if line.owner in inside)
+    if block_chars < _SMALL_BLOCK * sum(line.chars for line in agreed):
+        share = block_chars / max(sum(line.chars for line in agreed), 1)
+        why = f"prose block {where} holds {share:.0%} of the text trafilatura keeps: a body of short lines"
+        return Body([line.text for line in page if not line.linked and kept.has(line.text)], "trafilatura", why)
     scores = [_line_score(line, line.owner in inside, kept, profile) for line in page]
     first, last = _best_span(scores)
     body = [

@@ -16,6 +16,9 @@ import unicodedata
 # (anti-copy noise, BOMs, soft hyphens, word joiners).
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+_DROP_INVISIBLE = {
+    cp: None for cp in (0x00AD, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF)
+}
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
@@ -31,6 +34,11 @@ def normalise_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def squash(text: str) -> str:
+    """The text without white space and invisible characters: the form two extractions are compared in."""
+    return "".join(text.translate(_DROP_INVISIBLE).split())
 
 
 def content_hash(text: str) -> str:
