@@ -40,6 +40,8 @@ _WRONG_BLOCK = 0.5
 _SMALL_BLOCK = 0.25
 """Below this share of the (non-link) text trafilatura keeps, the block is a stray paragraph beside a body
 of short lines (lyrics, a programme, a table of figures)."""
+CROSS_CHECK_CHARS = 1_000_000
+"""Above this much visible text, trafilatura's cross-check is skipped: on a 10 MB page it costs 20 s."""
 _PLAIN = 0.1
 """A line with less than this share of link text is plain text (a reply-list entry is not)."""
 _MIN_SUBSTRING = 4
@@ -92,48 +94,68 @@ def _describe(el: etree._Element) -> str:
     return f"{tag}{ident}{cls}"
 
 
-def _generic(root: etree._Element, page: list[Line], profile: Profile) -> Body:
+class _Votes:
+    """Per-line verdicts computed once: does trafilatura keep the line, is it the profile's boilerplate."""
+
+    def __init__(self, page: list[Line], kept: _Kept, profile: Profile) -> None:
+        self.kept = [kept.has(line.text) for line in page]
+        self._page = page
+        self._profile = profile
+        self._boiler: dict[int, bool] = {}
+
+    def boiler(self, i: int) -> bool:
+        if i not in self._boiler:
+            self._boiler[i] = is_boilerplate(self._page[i].text, self._profile)
+        return self._boiler[i]
+
+
+def _generic(root: etree._Element, page: list[Line], profile: Profile, *, cross_check: bool = True) -> Body:
     blocks = main_blocks(page)
-    found = trafilatura_lines(root)
+    found = trafilatura_lines(root) if cross_check else None
     if not blocks:
         if not found:
-            return Body(None, "none", "no prose block and trafilatura found no text")
+            why = "no prose block and trafilatura found no text" if cross_check else "no prose block"
+            return Body(None, "none", why)
         return Body(found, "trafilatura", "no prose block on the page (short lines, a list or a table): its lines kept")
     if not found:
         inside = {el for block in blocks for el in block.iter()}
         lines = [line.text for line in page if line.owner in inside and line.prose]
         where = " + ".join(_describe(b) for b in blocks)
-        return Body(lines, "prose-block", f"prose block {where}; trafilatura found nothing")
-    kept = _Kept(found)
-    blocks, grown = _grow(blocks, page, kept)
+        why = "trafilatura found nothing" if cross_check else "page too large for the trafilatura cross-check"
+        return Body(lines, "prose-block", f"prose block {where}; {why}")
+    votes = _Votes(page, _Kept(found), profile)
+    blocks, grown = _grow(blocks, page, votes.kept)
     inside = {el for block in blocks for el in block.iter()}
+    held = [line.owner in inside for line in page]
     where = " + ".join(_describe(b) for b in blocks)
-    block_prose = sum(line.prose for line in page if line.owner in inside and kept.has(line.text))
-    outside_prose = sum(
-        line.prose
-        for line in page
-        if line.owner not in inside and line.prose and kept.has(line.text) and not is_boilerplate(line.text, profile)
-    )  # what the profile drops anyway is not missed
+
+    # The wrong block: a sidebar of summaries or an excerpt list out-scored a body trafilatura found elsewhere.
+    block_prose = outside_prose = 0.0
+    for i, line in enumerate(page):
+        if line.prose and votes.kept[i]:
+            if held[i]:
+                block_prose += line.prose
+            elif not votes.boiler(i):  # what the profile drops anyway is not missed
+                outside_prose += line.prose
     if block_prose < _WRONG_BLOCK * (block_prose + outside_prose):
-        lines = [line.text for line in page if not line.linked and kept.has(line.text)]
         share = block_prose / max(block_prose + outside_prose, 1)
-        return Body(lines, "trafilatura", f"prose block {where} holds {share:.0%} of trafilatura's prose: not the body")
-    agreed = [
-        line
-        for line in page
-        if line.link_share < _PLAIN and kept.has(line.text) and not is_boilerplate(line.text, profile)
-    ]
-    block_chars = sum(line.chars for line in agreed if line.owner in inside)
-    if block_chars < _SMALL_BLOCK * sum(line.chars for line in agreed):
-        share = block_chars / max(sum(line.chars for line in agreed), 1)
-        why = f"prose block {where} holds {share:.0%} of the text trafilatura keeps: a body of short lines"
-        return Body([line.text for line in page if not line.linked and kept.has(line.text)], "trafilatura", why)
-    scores = [_line_score(line, line.owner in inside, kept, profile) for line in page]
+        why = f"prose block {where} holds {share:.0%} of trafilatura's prose: not the body"
+        return Body(_kept_lines(page, votes), "trafilatura", why)
+
+    # A body of short lines (lyrics, a programme, a table of figures) beside a stray paragraph.
+    plain = [i for i, line in enumerate(page) if line.link_share < _PLAIN and votes.kept[i] and not votes.boiler(i)]
+    plain_chars = sum(page[i].chars for i in plain)
+    block_chars = sum(page[i].chars for i in plain if held[i])
+    if block_chars < _SMALL_BLOCK * plain_chars:
+        why = f"prose block {where} holds {block_chars / max(plain_chars, 1):.0%} of the text trafilatura keeps"
+        return Body(_kept_lines(page, votes), "trafilatura", why + ": a body of short lines")
+
+    scores = [_line_score(line, held[i], votes, i) for i, line in enumerate(page)]
     first, last = _best_span(scores)
     body = [
         line.text
-        for line in page[first : last + 1]
-        if not line.linked and line.owner in inside and (line.prose or kept.has(line.text))
+        for i, line in enumerate(page[first : last + 1], first)
+        if held[i] and not line.linked and (line.prose or votes.kept[i])
     ]
     span = f"lines {first + 1}-{last + 1} of {len(page)}"
     if grown:
@@ -142,12 +164,17 @@ def _generic(root: etree._Element, page: list[Line], profile: Profile) -> Body:
     return Body(body, "prose-block", f"prose block {where} ({span}), trimmed by trafilatura")
 
 
+def _kept_lines(page: list[Line], votes: _Votes) -> list[str]:
+    """trafilatura's choice of the page's lines, without link lines (navs, related-article lists)."""
+    return [line.text for i, line in enumerate(page) if votes.kept[i] and not line.linked]
+
+
 _GROW_LEVELS = 3
 _GROW_AGREEMENT = 0.8
 """Share of what a parent adds to the block that trafilatura must keep (as non-link text) to grow into it."""
 
 
-def _grow(blocks: list[etree._Element], page: list[Line], kept: _Kept) -> tuple[list[etree._Element], bool]:
+def _grow(blocks: list[etree._Element], page: list[Line], kept: list[bool]) -> tuple[list[etree._Element], bool]:
     """Widen a single block to its container while trafilatura keeps what the container adds.
 
     The pattern: a body's own material next to its prose block in one container
@@ -164,26 +191,26 @@ def _grow(blocks: list[etree._Element], page: list[Line], kept: _Kept) -> tuple[
         if parent is None or parent.tag in ("body", "html"):
             break
         family = set(parent.iter())
-        added = [line for line in page if line.owner in family and line.owner not in inside]
-        total = sum(line.chars for line in added)
-        agreed = sum(line.chars for line in added if not line.linked and kept.has(line.text))
+        added = [i for i, line in enumerate(page) if line.owner in family and line.owner not in inside]
+        total = sum(page[i].chars for i in added)
+        agreed = sum(page[i].chars for i in added if not page[i].linked and kept[i])
         if total and agreed < _GROW_AGREEMENT * total:
             break
         block, inside, grown = parent, family, grown or bool(total)
     return [block], grown
 
 
-def _line_score(line: Line, in_block: bool, kept: _Kept, profile: Profile) -> float:
+def _line_score(line: Line, in_block: bool, votes: _Votes, i: int) -> float:
     """What one line adds to the body's span: prose someone vouches for adds, links and stray text cost."""
     if line.linked:
         return -float(line.chars)
     if line.prose:
-        if in_block or kept.has(line.text):
+        if in_block or votes.kept[i]:
             return line.prose
         return -line.prose / 2  # prose neither we nor trafilatura place in the body: a sidebar summary
-    if is_boilerplate(line.text, profile):
+    if votes.boiler(i):
         return -float(line.chars)
-    if kept.has(line.text):
+    if votes.kept[i]:
         return line.chars / 4 if in_block else -1.0  # a short line both place in the body: weak evidence
     return -line.chars / 2
 
@@ -204,7 +231,8 @@ def _best_span(scores: list[float]) -> tuple[int, int]:
 def find_body(root: etree._Element, profile: Profile, page: list[Line] | None = None) -> Body:
     """The body of a parsed page: the profile's hint, else the generic path (``page``: its lines, read once)."""
     if profile.body is None:
-        return _generic(root, page if page is not None else read_lines(root), profile)
+        lines = page if page is not None else read_lines(root)
+        return _generic(root, lines, profile, cross_check=sum(len(line.text) for line in lines) <= CROSS_CHECK_CHARS)
     found = [el for el in profile.body(root) if isinstance(el, etree._Element)]
     if not found:
         return Body(None, "hint", f"body hint {profile.body_hint} matched nothing")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 import lxml.html
 from lxml import etree
@@ -38,6 +39,10 @@ _BLOCKED = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """C0 control characters (NUL included): never text, and lxml refuses some of them."""
+_SAMPLE = 100_000
+_MAX_CONTROL = 0.02
+_FEW_CONTROLS = 32
+"""A text whose sample holds more control characters than this share is binary data (an image, a zip)."""
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 """XHTML pages open with one; lxml refuses an encoding declaration in text it is given already decoded."""
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
@@ -56,7 +61,14 @@ def _drop_noise(root: etree._Element, profile: Profile) -> None:
                 el.drop_tree()
 
 
-def parse_page(html: str) -> etree._Element | None:
+@dataclass(frozen=True)
+class Parsed:
+    root: etree._Element
+    too_deep: bool
+    """The parser stopped descending (libxml2 keeps 255 levels): text nested deeper is not in the tree."""
+
+
+def parse_page(html: str) -> Parsed | None:
     """The page as an element tree holding only elements and text; None when there is no document at all.
 
     Every later stage may then assume that a child is an element: comments,
@@ -67,12 +79,13 @@ def parse_page(html: str) -> etree._Element | None:
     and framesets parse into a document like any page.
     """
     html = _XML_DECLARATION.sub("", _CONTROL.sub("", html), count=1)
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return None
     etree.strip_tags(root, *_NON_ELEMENTS)
-    return root
+    return Parsed(root, any("Excessive depth" in entry.message for entry in parser.error_log))
 
 
 def extract_html(
@@ -80,12 +93,13 @@ def extract_html(
 ) -> Extraction:
     """Clean a page already decoded to text (the stages after ``decode``)."""
     version = extractor_version(profile)
-    root = parse_page(html)
-    if root is None:
+    parsed = parse_page(html)
+    if parsed is None:
         return Extraction(
             "extraction_failed", "not an HTML page (no document in it)", encoding=encoding,
             extractor_version=version, profile=profile.name,
         )  # fmt: skip
+    root = parsed.root
     _drop_noise(root, profile)
     page = read_lines(root)
     page_lines = [line.text for line in page]
@@ -117,6 +131,8 @@ def extract_html(
             )
         else:
             reason = "no main text found"
+            if parsed.too_deep:
+                reason += " (the page nests elements more than 255 deep; the parser keeps no text below that)"
         return _failed_or_blocked(page_lines, reason, common)
     _items, span = metadata.find_outline(lines)
     if span:
@@ -161,6 +177,13 @@ def _clean(body: bytes, profile: Profile, content_type: str | None, site_title: 
     if not body.strip():
         return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
     html, encoding = decode_html(body, content_type)
+    sample = html[:_SAMPLE]
+    controls = len(_CONTROL.findall(sample))
+    if controls > _MAX_CONTROL * len(sample) and controls > _FEW_CONTROLS:
+        return Extraction(
+            "extraction_failed", f"binary data, not a page ({controls / len(sample):.0%} control characters)",
+            encoding=encoding, extractor_version=version, profile=profile.name,
+        )  # fmt: skip
     if replacement_ratio(html) > 0.05:
         return Extraction(
             "extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding,
