@@ -108,7 +108,7 @@ def extract_html(
     title = metadata.find_title(root, profile)
     published = metadata.find_published(page_lines, profile, folded)
     if published is None and profile.date_fallback:
-        published = metadata.find_published_fallback(html)
+        published = metadata.find_published_fallback(root)
     common: dict[str, object] = {
         "title": title,
         "published_at": published,
@@ -177,17 +177,17 @@ def _clean(body: bytes, profile: Profile, content_type: str | None, site_title: 
     if not body.strip():
         return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
     html, encoding = decode_html(body, content_type)
+    if replacement_ratio(html) > 0.05:
+        return Extraction(
+            "extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding,
+            extractor_version=version, profile=profile.name,
+        )  # fmt: skip
     sample = html[:_SAMPLE]
     controls = len(_CONTROL.findall(sample))
     if controls > _MAX_CONTROL * len(sample) and controls > _FEW_CONTROLS:
         return Extraction(
             "extraction_failed", f"binary data, not a page ({controls / len(sample):.0%} control characters)",
             encoding=encoding, extractor_version=version, profile=profile.name,
-        )  # fmt: skip
-    if replacement_ratio(html) > 0.05:
-        return Extraction(
-            "extraction_failed", f"bytes do not decode as {encoding}", encoding=encoding,
-            extractor_version=version, profile=profile.name,
         )  # fmt: skip
     if len(html) < 20_000 and _BLOCKED.search(html) and len(_TAG.sub("", html)) < 3000:
         return Extraction(
