@@ -82,3 +82,20 @@ def test_reclean_records_a_better_cleaner_as_reclean_versions_never_as_edits(rep
     assert (again["recleaned"], again["unchanged"]) == (0, 12)
     history = cli("history", replica.article_url("zhongyi", replica.article_ids("zhongyi")[0]), "--config", str(config))
     assert "reclean" in history.stdout
+
+
+def test_a_cleaner_error_is_a_counted_failed_capture_never_a_crash(replica, archive_paths) -> None:
+    """A body hint that compiles but fails on every page (an unknown XPath function) raises inside cleaning."""
+    config, db = archive_paths
+    write_config(config, replica, db, sites=["zhongyi"])
+    with_profiles(config, {"zhongyi": {"body_xpath": "//div[no-such-function()]"}})
+    result = crawl_ok(config)
+    assert scalar(db, "SELECT count(*) FROM versions") == 0
+    assert last_run_outcomes(db) == {"extraction_failed"}
+    errors = {e for (e,) in query(db, "SELECT error FROM captures WHERE outcome = 'extraction_failed'")}
+    assert errors == {"the cleaner raised XPathEvalError: Unregistered function"}
+    stats = json.loads(scalar(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
+    assert stats["cleaning_errors"] == 12 and stats["errors_by_kind"] == {"extraction_failed": 12}
+    url = replica.article_url("zhongyi", replica.article_ids("zhongyi")[0])
+    assert any(url in line and "XPathEvalError" in line for line in result.stderr.splitlines()), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

@@ -215,7 +215,9 @@ def clean(
     try:
         return _clean(body, profile, content_type, site_title)
     except Exception as exc:  # the stage's contract: no exception escapes the cleaning package
-        log.warning("cleaning %s raised %s: %s", url or "a page", type(exc).__name__, exc, exc_info=True)
+        log.warning("cleaning %s raised %s: %s (a cleaner bug; -v logs the traceback)", url or "a page",
+                    type(exc).__name__, exc)  # fmt: skip
+        log.debug("traceback of the cleaner error on %s", url or "a page", exc_info=True)
         return Extraction(
             "extraction_failed",
             f"the cleaner raised {type(exc).__name__}: {exc}"[:500],
