@@ -133,6 +133,9 @@ _BUILTIN: dict[str, dict[str, Any]] = {
     },
 }
 
+LEARNED_SUFFIX = ".learned"
+"""A profile named ``SITE.learned`` (written by ``learn-profile``) is the one SITE is cleaned with."""
+
 _LIST_KEYS = (
     "boilerplate", "truncate_after", "date_patterns", "drop_xpath", "drop_css", "recognise",
     "gap_patterns", "tail_patterns", "cut_patterns", "title_strip",
@@ -272,8 +275,13 @@ class ProfileBook:
             merged.pop("body_css", None)
         return merged, (*chain, name)
 
-    def for_site(self, site_name: str | None, profile_name: str | None) -> Profile:
-        """The profile a site uses: its configured one, else one named like it, else default."""
+    def for_site(self, site_name: str | None, profile_name: str | None, *, learned: bool = True) -> Profile:
+        """The profile a site uses: its learned one, else its configured one, else one named like it, else default.
+
+        ``learned=False`` skips the learned profile (what ``learn-profile`` learns on top of).
+        """
+        if learned and site_name and f"{site_name}{LEARNED_SUFFIX}" in self._raw:
+            return self.get(f"{site_name}{LEARNED_SUFFIX}")
         if profile_name:
             return self.get(profile_name)
         if site_name and site_name in self._raw:
