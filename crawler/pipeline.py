@@ -98,7 +98,10 @@ class ArchivePipeline:
             result = ingest(session, ctx.sites[site_cfg.name], fetched, processed, policy=ctx.policy)
         report = ctx.report.sites[site_cfg.name]
         report.outcomes[result.outcome] += 1
-        report.cleaning_errors += bool(processed.extraction is not None and processed.extraction.cleaner_error)
+        ext = processed.extraction
+        if ext is not None:
+            report.cleaning_errors += ext.cleaner_error
+            report.body_from["failed" if ext.outcome == "extraction_failed" else ext.method or ext.outcome] += 1
         report.new_pages += result.new_page
         report.bytes += len(item.body or b"")
         return None

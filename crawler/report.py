@@ -34,6 +34,8 @@ class SiteReport:
     first_list_error: str | None = None
     requests: int = 0
     bytes_received: int = 0
+    body_from: Counter[str] = field(default_factory=Counter)
+    """Cleaned pages by the path that found their body (``extraction_failed`` counted as ``failed``)."""
     cleaning_errors: int = 0
     """Pages the cleaner itself failed on (a bug, logged with the URL), among the extraction_failed ones."""
 
@@ -61,6 +63,7 @@ class SiteReport:
             "errors": self.errors,
             "errors_by_kind": {o: self.outcomes[o] for o in ERROR_OUTCOMES if self.outcomes[o]},
             "cleaning_errors": self.cleaning_errors,
+            "body_from": dict(self.body_from),
             "bytes": self.bytes,
             "requests": self.requests,
             "bytes_received": self.bytes_received,

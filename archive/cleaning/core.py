@@ -39,6 +39,8 @@ _BLOCKED = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """C0 control characters (NUL included): never text, and lxml refuses some of them."""
+_REMOVED_LINES, _REMOVED_CHARS = 20, 100
+"""How many boilerplate lines an Extraction reports, and how much of each (for cleaning health, not text)."""
 _SAMPLE = 100_000
 _MAX_CONTROL = 0.02
 _FEW_CONTROLS = 32
@@ -138,7 +140,9 @@ def extract_html(
     if span:
         lines = lines[: span[0]] + lines[span[1] + 1 :]
     lines, paywall = apply_paywall(lines, profile)
-    lines = strip_title(drop_boilerplate(lines, profile), title)
+    removed: list[str] = []
+    lines = strip_title(drop_boilerplate(lines, profile, removed), title)
+    common["boilerplate"] = [line[:_REMOVED_CHARS] for line in removed[:_REMOVED_LINES]]
     if mark_cut(lines, profile):
         paywall.partial = paywall.ended = True
     text = "\n".join(lines)

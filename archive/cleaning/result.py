@@ -57,6 +57,8 @@ class Extraction:
     """Which path found the body: ``hint``, ``prose-block``, ``prose-block+trafilatura``, ``trafilatura``, ``none``."""
     body_reason: str | None = None
     """Why that path won, in a few words (shown by ``extract`` as ``body_reason``)."""
+    boilerplate: list[str] = field(default_factory=list)
+    """Lines the profile's boilerplate rules removed (up to 20, cut at 100 characters): cleaning health."""
     cleaner_error: bool = False
     """The cleaner itself failed on this page (a bug to report), as opposed to a page with no text."""
 

@@ -79,14 +79,22 @@ def is_boilerplate(line: str, profile: Profile) -> bool:
     return any(p.search(bare) for p in profile.truncate_after) or any(p.search(bare) for p in profile.boilerplate)
 
 
-def drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
-    """Drop the profile's boilerplate lines; stop at the first line after which nothing is content."""
+def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
+    """Drop the profile's boilerplate lines; stop at the first line after which nothing is content.
+
+    ``removed`` collects the lines dropped (a truncating line, not what follows it):
+    the per-site "lines most often removed as boilerplate" of ``status``.
+    """
     out: list[str] = []
     for line in lines:
         bare = _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
         if any(p.search(bare) for p in profile.truncate_after):
+            if removed is not None:
+                removed.append(line)
             break
         if any(p.search(bare) for p in profile.boilerplate):
+            if removed is not None:
+                removed.append(line)
             continue
         out.append(line)
     return out
