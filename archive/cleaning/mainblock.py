@@ -47,35 +47,32 @@ LINKED_LINE = 0.5
 
 @dataclass(slots=True)
 class Line:
-    """One visible line: its text, how much of it is link text, and the block element that holds it."""
+    """One visible line: its text, how much of it is link text, and the block element that holds it.
+
+    The measures are computed once, when the line is read (every later stage asks them many times).
+    """
 
     text: str
-    links: int
-    """Characters of the line (white space not counted) inside ``<a>`` elements."""
-    plain: str
-    """The line's text outside links: where its sentences must be for it to be prose."""
     owner: etree._Element
     """The innermost block element open where the line starts."""
     index: int
+    chars: int
+    """Characters of the line, white space not counted."""
+    link_share: float
+    """Share of those characters inside ``<a>`` elements."""
+    linked: bool
+    """Mostly link text (LINKED_LINE or more): a nav entry, a related-article title, a pager."""
+    prose: float
+    """Characters of running text outside links (0 for a short, unpunctuated or linked line); the sentences
+    must be in the text outside links."""
 
-    @property
-    def chars(self) -> int:
-        return len(self.text) - self.text.count(" ")
-
-    @property
-    def link_share(self) -> float:
-        return min(1.0, self.links / max(self.chars, 1))
-
-    @property
-    def linked(self) -> bool:
-        """Mostly link text: a nav entry, a related-article title, a pager."""
-        return self.link_share >= LINKED_LINE
-
-    @property
-    def prose(self) -> float:
-        """Characters of running text outside links (0 for a short, unpunctuated or linked line)."""
-        share = self.link_share
-        return prose_len(self.plain) * (1 - share) if share < LINKED_LINE else 0.0
+    @classmethod
+    def read(cls, text: str, links: int, plain: str, owner: etree._Element, index: int) -> Line:
+        chars = len(text) - text.count(" ")
+        share = min(1.0, links / max(chars, 1))
+        linked = share >= LINKED_LINE
+        prose = 0.0 if linked else prose_len(plain) * (1 - share)
+        return cls(text, owner, index, chars, share, linked, prose)
 
 
 class _LineReader:
@@ -107,7 +104,7 @@ class _LineReader:
         text = " ".join("".join(self._parts).split()) if self._parts else ""
         if text and self._owner is not None:
             plain = " ".join("".join(self._plain).split()) if self._links else text
-            self.lines.append(Line(text, min(self._links, len(text)), plain, self._owner, len(self.lines)))
+            self.lines.append(Line.read(text, self._links, plain, self._owner, len(self.lines)))
         self._parts, self._plain, self._links, self._owner = [], [], 0, None
 
 

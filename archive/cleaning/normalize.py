@@ -16,9 +16,7 @@ import unicodedata
 # (anti-copy noise, BOMs, soft hyphens, word joiners).
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
-_DROP_INVISIBLE = {
-    cp: None for cp in (0x00AD, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF)
-}
+_SPACE_OR_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
@@ -38,7 +36,7 @@ def normalise_text(text: str) -> str:
 
 def squash(text: str) -> str:
     """The text without white space and invisible characters: the form two extractions are compared in."""
-    return "".join(text.translate(_DROP_INVISIBLE).split())
+    return _SPACE_OR_INVISIBLE.sub("", text)
 
 
 def content_hash(text: str) -> str:

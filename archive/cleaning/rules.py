@@ -73,10 +73,24 @@ def apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], Paywal
     return out, state
 
 
+def _matches(bare: str, combined: re.Pattern[str] | None, each: tuple[re.Pattern[str], ...]) -> bool:
+    if combined is not None:
+        return combined.search(bare) is not None
+    return any(p.search(bare) for p in each)
+
+
+def _truncates(bare: str, profile: Profile) -> bool:
+    return _matches(bare, profile.truncate_any, profile.truncate_after)
+
+
+def _drops(bare: str, profile: Profile) -> bool:
+    return _matches(bare, profile.boilerplate_any, profile.boilerplate)
+
+
 def is_boilerplate(line: str, profile: Profile) -> bool:
     """The line is one of the profile's boilerplate or end-of-text lines."""
     bare = _LIST_BULLET.sub("", fold(line))
-    return any(p.search(bare) for p in profile.truncate_after) or any(p.search(bare) for p in profile.boilerplate)
+    return _truncates(bare, profile) or _drops(bare, profile)
 
 
 def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
@@ -88,11 +102,11 @@ def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | No
     out: list[str] = []
     for line in lines:
         bare = _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
-        if any(p.search(bare) for p in profile.truncate_after):
+        if _truncates(bare, profile):
             if removed is not None:
                 removed.append(line)
             break
-        if any(p.search(bare) for p in profile.boilerplate):
+        if _drops(bare, profile):
             if removed is not None:
                 removed.append(line)
             continue
