@@ -106,3 +106,12 @@ def test_the_group_level_config_option_works(replica, archive_paths) -> None:
     result = cli("--config", str(config), "status", "--json")
     assert result.returncode == 0, result.stderr
     assert "wm114" in result.stdout
+
+
+def test_replica_serves_only_known_sites() -> None:
+    from click.testing import CliRunner
+
+    from speech_archive.cli import main
+
+    result = CliRunner().invoke(main, ["replica", "--site", "nosuch", "--port", "0"])
+    assert result.exit_code == 2 and "not a replica site" in result.output and "gwzj" in result.output
