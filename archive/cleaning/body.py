@@ -3,22 +3,21 @@
 The generic path decides *with* trafilatura rather than falling back to it
 blindly. Both read the same page; the verdict is taken line by line over the
 page's own lines (mainblock.read_lines), so whichever path wins, the text is cut
-into lines the same way:
+into lines the same way. In order (docs/CLEANING.md has the pattern behind each):
 
-- the prose block (mainblock.py) keeps its prose lines; a short line inside it
-  (a head, a salutation) stays only when trafilatura kept that line too, and a
-  line that is mostly link text (an in-body 推荐/相关 box, a pager) never stays;
-- prose trafilatura found *outside* the block (a post split over containers,
-  forum replies, blog comments written as prose) joins it when our own signals
-  agree it is prose: long, punctuated, not link text;
-- when the block holds less than half of trafilatura's prose, the block is the
-  wrong one (an excerpt list, a sidebar of summaries) and trafilatura's lines win,
-  still without link lines;
-- a page with no prose block at all (a list of short lines, a table of figures)
-  keeps trafilatura's lines as they are.
+1. no prose block on the page: trafilatura's lines (a list, a table of figures);
+2. the block grows into its container while trafilatura keeps what that adds
+   (a table after the text, text after an inline wrapper);
+3. the block holds under half of trafilatura's prose: it is the wrong block (an
+   excerpt list, a sidebar of summaries) and trafilatura's lines win;
+4. the block holds under a quarter of the plain text trafilatura keeps: the body
+   is short lines beside a stray paragraph, and trafilatura's lines win;
+5. else the body is the best-scoring run of lines around the block (BTE): prose
+   adds, link lines and boilerplate cost, and in it a line stays when it is prose
+   or trafilatura kept that line; link lines never stay.
 
 ``Body.method`` says which path won (``hint`` / ``prose-block`` /
-``prose-block+trafilatura`` / ``trafilatura``) and ``Body.reason`` why.
+``prose-block+trafilatura`` / ``trafilatura`` / ``none``) and ``Body.reason`` why.
 """
 
 from __future__ import annotations
