@@ -43,8 +43,9 @@ _REMOVED_LINES, _REMOVED_CHARS = 20, 100
 """How many boilerplate lines an Extraction reports, and how much of each (for cleaning health, not text)."""
 _SAMPLE = 100_000
 _MAX_CONTROL = 0.02
+"""A text whose first _SAMPLE characters hold more control characters than this share (and more than
+_FEW_CONTROLS of them) is binary data (an image, a zip), not a page."""
 _FEW_CONTROLS = 32
-"""A text whose sample holds more control characters than this share is binary data (an image, a zip)."""
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 """XHTML pages open with one; lxml refuses an encoding declaration in text it is given already decoded."""
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
