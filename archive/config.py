@@ -27,6 +27,7 @@ from archive.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_DATABASE_URL = "sqlite:///data/archive.sqlite3"
+DEFAULT_PROFILES_DIR = "profiles"
 
 _SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
@@ -243,7 +244,11 @@ class Config(_Model):
     daemon: DaemonSettings = DaemonSettings()
     sites: list[SiteConfig] = []
     profiles: dict[str, ProfileConfig] = {}
+    profiles_dir: str = DEFAULT_PROFILES_DIR
+    """Folder, relative to the config file, whose ``*.toml`` files add ``[profiles.*]`` (learned profiles)."""
     source: str = Field("<defaults>", exclude=True)
+    profiles_path: str | None = Field(None, exclude=True)
+    """``profiles_dir`` resolved against the config file's folder (None without a config file)."""
 
     @model_validator(mode="after")
     def _unique_sites(self) -> Config:
@@ -286,10 +291,10 @@ def _location(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
+def parse_config(data: dict[str, Any], source: str = "<config>", profiles_path: str | None = None) -> Config:
     """Validate a decoded TOML document; raise ConfigError naming the key."""
     try:
-        return Config.model_validate({**data, "source": source})
+        return Config.model_validate({**data, "source": source, "profiles_path": profiles_path})
     except ValidationError as exc:
         err = exc.errors()[0]
         where = _location(tuple(err["loc"]), data)
@@ -316,4 +321,37 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, source=str(path))
+    folder = data.get("profiles_dir", DEFAULT_PROFILES_DIR)
+    if not isinstance(folder, str) or not folder:
+        raise ConfigError(f"{path}: profiles_dir: give a folder name (default {DEFAULT_PROFILES_DIR!r})")
+    profiles_path = path.parent / folder
+    data = _with_profile_files(data, profiles_path, path)
+    return parse_config(data, source=str(path), profiles_path=str(profiles_path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read profile file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _with_profile_files(data: dict[str, Any], folder: Path, config_path: Path) -> dict[str, Any]:
+    """The config with the ``[profiles.*]`` of every ``*.toml`` in ``folder`` added (each checked on its own)."""
+    if not folder.is_dir():
+        return data
+    profiles = dict(data.get("profiles") or {})
+    origin = dict.fromkeys(profiles, str(config_path))
+    for file in sorted(folder.glob("*.toml")):
+        extra = _read_toml(file)
+        others = sorted(set(extra) - {"profiles"})
+        if others:
+            raise ConfigError(f"{file}: only [profiles.NAME] tables belong in a profiles file, not {others[0]!r}")
+        parse_config({"profiles": extra.get("profiles", {})}, source=str(file))  # errors name this file
+        for name, table in (extra.get("profiles") or {}).items():
+            if name in origin:
+                raise ConfigError(f"profile {name!r} is defined in both {origin[name]} and {file}; keep one")
+            profiles[name], origin[name] = table, str(file)
+    return {**data, "profiles": profiles}

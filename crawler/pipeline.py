@@ -90,6 +90,7 @@ class ArchivePipeline:
                 content_type=item.header("content-type"),
                 site_title=site_cfg.title or None,
                 keep_raw=ctx.config.archive.keep_raw,
+                url=item.url,
             )
             processed = await ctx.workers.process(job)
         fetched = dataclasses.replace(item, run_id=self.run_id, body=None)  # the body now travels packed
@@ -97,6 +98,10 @@ class ArchivePipeline:
             result = ingest(session, ctx.sites[site_cfg.name], fetched, processed, policy=ctx.policy)
         report = ctx.report.sites[site_cfg.name]
         report.outcomes[result.outcome] += 1
+        ext = processed.extraction
+        if ext is not None:
+            report.cleaning_errors += ext.cleaner_error
+            report.body_from["failed" if ext.outcome == "extraction_failed" else ext.method or ext.outcome] += 1
         report.new_pages += result.new_page
         report.bytes += len(item.body or b"")
         return None

@@ -34,6 +34,10 @@ class SiteReport:
     first_list_error: str | None = None
     requests: int = 0
     bytes_received: int = 0
+    body_from: Counter[str] = field(default_factory=Counter)
+    """Cleaned pages by the path that found their body (``extraction_failed`` counted as ``failed``)."""
+    cleaning_errors: int = 0
+    """Pages the cleaner itself failed on (a bug, logged with the URL), among the extraction_failed ones."""
 
     @property
     def pages(self) -> int:
@@ -58,6 +62,8 @@ class SiteReport:
             "not_modified": self.outcomes["not_modified"],
             "errors": self.errors,
             "errors_by_kind": {o: self.outcomes[o] for o in ERROR_OUTCOMES if self.outcomes[o]},
+            "cleaning_errors": self.cleaning_errors,
+            "body_from": dict(self.body_from),
             "bytes": self.bytes,
             "requests": self.requests,
             "bytes_received": self.bytes_received,
@@ -84,6 +90,7 @@ class CrawlReport:
             "unchanged",
             "not mod.",
             "errors",
+            "cleaner errors",
             "pages/s",
         ):
             table.add_column(col, justify="left" if col in ("site", "status") else "right")
@@ -97,6 +104,7 @@ class CrawlReport:
                 str(r.outcomes["unchanged"]),
                 str(r.outcomes["not_modified"]),
                 str(r.errors),
+                str(r.cleaning_errors),
                 f"{r.rate:.1f}",
             )
         return table
@@ -106,6 +114,6 @@ class CrawlReport:
         return [
             f"progress site={r.site} status={r.status} pages={r.pages} new_pages={r.new_pages} "
             f"new_versions={r.outcomes['new_version']} unchanged={r.outcomes['unchanged']} errors={r.errors} "
-            f"rate={r.rate:.1f}"
+            f"cleaning_errors={r.cleaning_errors} rate={r.rate:.1f}"
             for r in self.sites.values()
         ]

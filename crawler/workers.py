@@ -42,20 +42,23 @@ class PageJob:
     content_type: str | None
     site_title: str | None
     keep_raw: bool = True
+    url: str | None = None
+    """For the log line when the cleaner fails on this page."""
 
 
 def process_page(book: ProfileBook, job: PageJob) -> ProcessedPage:
     """Clean, hash and pack one body: the unit of work, the same in-line or in a worker."""
-    extraction = clean(job.body, book.get(job.profile), content_type=job.content_type, site_title=job.site_title)
+    extraction = clean(
+        job.body, book.get(job.profile), content_type=job.content_type, site_title=job.site_title, url=job.url
+    )
     digest = content_hash(extraction.text) if extraction.ok else None
     return ProcessedPage(extraction, digest, pack_raw(job.body, keep=job.keep_raw))
 
 
 def _failed(job: PageJob, reason: str) -> ProcessedPage:
     """A page whose processing failed is still captured: its raw body is kept, its text is not."""
-    return ProcessedPage(
-        Extraction("extraction_failed", reason, profile=job.profile), None, pack_raw(job.body, keep=job.keep_raw)
-    )
+    failed = Extraction("extraction_failed", reason, profile=job.profile, cleaner_error=True)
+    return ProcessedPage(failed, None, pack_raw(job.body, keep=job.keep_raw))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -106,11 +109,11 @@ class WorkerPool:
                 return process_page(self.book, job)
             return await asyncio.wrap_future(self._pool.submit(_process_in_worker, job))
         except BrokenProcessPool:
-            log.error("a cleaning worker died (out of memory or killed); starting a new pool")
+            log.error("a cleaning worker died on %s (out of memory or killed); starting a new pool", job.url)
             self._restart_pool()
             return _failed(job, "the cleaning worker died on this page")
         except Exception as exc:  # a hostile page must cost one capture's text, never the capture
-            log.exception("cleaning failed")
+            log.exception("cleaning %s failed", job.url)
             return _failed(job, f"cleaning raised {type(exc).__name__}: {exc}"[:500])
 
     def _restart_pool(self) -> None:

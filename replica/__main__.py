@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from replica.server import serve
-from replica.sites import SITE_NAMES
+from replica.sites import ALL_SITE_NAMES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-page", type=int, default=10, help="articles per list page")
     parser.add_argument("--page-kb", type=int, default=20, help="pad pages toward this size")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sites", nargs="*", choices=SITE_NAMES, help="subset of sites to serve")
+    parser.add_argument("--sites", nargs="*", choices=ALL_SITE_NAMES, help="subset of sites to serve")
     args = parser.parse_args(argv)
     try:
         serve(

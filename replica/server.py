@@ -25,7 +25,7 @@ from replica.base import LAYOUTS
 from replica.catalogue import Catalogue
 from replica.faults import CHALLENGE_PAGE, Fault, broken_gbk
 from replica.model import ExpectedArticle
-from replica.sites import SITE_NAMES, SITES, get_site
+from replica.sites import ALL_SITE_NAMES, SITE_NAMES, SITES, get_site
 
 
 class RequestRecord(NamedTuple):
@@ -126,8 +126,8 @@ class ReplicaServer:
     """Serve replicas of the seed sites on 127.0.0.1, one port per site.
 
     ``port=0`` picks free ports; ``port=P`` binds the served sites to P, P+1, ... in
-    ``SITE_NAMES`` order (restricted to ``sites``).  Servers start in the constructor
-    (so a busy port raises ``OSError`` right away); use it as a context manager or call
+    ``ALL_SITE_NAMES`` order (restricted to ``sites``; by default the five seed sites).  Servers start in the
+    constructor (so a busy port raises ``OSError`` right away); use it as a context manager or call
     ``close()``.  ``page_kb`` pads every page toward that size; ``gzip`` compresses
     responses for clients that accept it, like the real sites.
     """
@@ -148,14 +148,14 @@ class ReplicaServer:
         if articles_per_site < 0 or per_page < 1 or page_kb < 0 or port < 0:
             raise ValueError("articles_per_site and page_kb must be >= 0, per_page >= 1, port >= 0")
         wanted = list(SITE_NAMES) if sites is None else [get_site(s).name for s in sites]
-        self._names = [name for name in SITE_NAMES if name in wanted]
+        self._names = [name for name in ALL_SITE_NAMES if name in wanted]
         self.per_page = per_page
         self.page_kb = page_kb
         self.gzip = gzip
         self.verbose = verbose
         self.host = host
         self._catalogues = {
-            name: Catalogue(SITES[name], articles_per_site, seed, SITE_NAMES.index(name)) for name in self._names
+            name: Catalogue(SITES[name], articles_per_site, seed, ALL_SITE_NAMES.index(name)) for name in self._names
         }
         self._robots: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = {}

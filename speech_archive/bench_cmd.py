@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from archive.errors import UsageError
 from archive.export import FORMATS
 from speech_archive.console import err_console, out_console
 
@@ -47,9 +48,20 @@ def bench(pages: int, page_kb: int, workers: int | None, as_json: bool) -> None:
 @click.command("bench-clean")
 @click.option("--pages", type=click.IntRange(10, 100_000), default=500, show_default=True, help="Replica pages.")
 @click.option("--page-kb", type=click.IntRange(1, 500), default=50, show_default=True, help="Size of each page.")
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Measure quality and CPU cost on a folder of real pages (N.html with hand-marked N.txt) instead.",
+)
+@click.option("--markdown", is_flag=True, help="With --corpus: print the per-page table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def bench_clean(pages: int, page_kb: int, as_json: bool) -> None:
-    """Measure cleaning speed (clean + hash, one process): median pages/s per core over replica pages."""
+def bench_clean(pages: int, page_kb: int, corpus: Path | None, markdown: bool, as_json: bool) -> None:
+    """Measure cleaning speed (clean + hash, one process) on replica pages, or quality on a real corpus (--corpus)."""
+    if corpus is not None:
+        _bench_corpus(corpus, markdown, as_json)
+        return
+    if markdown:
+        raise UsageError("--markdown prints a corpus's per-page table; give --corpus DIR with it")
     from benchmarks.clean import run_bench
 
     _echo(as_json)(f"rendering {pages} replica pages of ~{page_kb} KB, then cleaning each one…")
@@ -64,9 +76,53 @@ def bench_clean(pages: int, page_kb: int, as_json: bool) -> None:
         table.add_row(site, str(row["pages"]), f"{row['median_ms']:.1f}")
     out_console.print(table)
     out_console.print(
-        f"median {report['median_ms']:.1f} ms/page (p90 {report['p90_ms']:.1f}) = "
+        f"median {report['median_ms']:.1f} ms/page (p90 {report['p90_ms']:.1f}; CPU {report['cpu_median_ms']:.1f}) = "
         f"{report['pages_per_s_per_core']:.0f} pages/s per core; mean {report['mean_pages_per_s_per_core']:.0f} "
         f"pages/s; {report['failed']} failed; {report['cores']} cores here"
+    )
+
+
+def _bench_corpus(corpus: Path, markdown: bool, as_json: bool) -> None:
+    from benchmarks.corpus import BELOW, corpus_pages, markdown_table, run_corpus
+
+    if not corpus_pages(corpus):
+        raise UsageError(f"{corpus}: no *.html pages in it; give a folder of saved pages (N.html, optional N.txt)")
+    _echo(as_json or markdown)(f"cleaning every page of {corpus} with ours and with plain trafilatura…")
+    report = run_corpus(corpus)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    if markdown:
+        click.echo(markdown_table(report))
+        return
+    if report["with_gold"]:
+        table = Table(title=f"bench-clean --corpus {corpus}: bag-of-characters P / R / F1 per page")
+        for col in ("page", "ours P", "R", "F1", "plain P", "R", "F1", "body from"):
+            table.add_column(col, justify="left" if col in ("page", "body from") else "right")
+        for row in report["rows"]:
+            ours, plain = row["ours"], row["plain"]
+            if ours is None or plain is None:
+                continue
+            table.add_row(
+                row["page"],
+                *(f"{ours[k]:.3f}" for k in ("precision", "recall", "f1")),
+                *(f"{plain[k]:.3f}" for k in ("precision", "recall", "f1")),
+                row["method"] or row["outcome"],
+            )
+        out_console.print(table)
+        for label, key in (("ours", "ours"), ("plain trafilatura", "plain_trafilatura")):
+            m = report[key]
+            out_console.print(
+                f"{label:<18} mean P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  "
+                f"({m['below_half']} pages below F1 {BELOW})",
+                highlight=False,
+            )
+    cpu = report["cpu_ms_per_page"]
+    out_console.print(
+        f"{report['pages']} pages: outcomes {report['outcomes']}; body from {report['body_from']}; "
+        f"{report['exceptions']} exceptions, {report['cleaner_errors']} cleaner errors; CPU per page: ours median "
+        f"{cpu['ours_median']} ms, plain trafilatura {cpu['plain_median']} ms (total ratio {cpu['ratio_of_totals']}x)",
+        highlight=False,
     )
 
 

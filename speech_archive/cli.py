@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -12,9 +13,18 @@ from rich.table import Table
 from archive.config import Config
 from archive.errors import CrawlError, UsageError
 from archive.storage import Archive
-from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
+from archive.storage.queries import cleaning_health, list_runs, page_history, run_dict, site_status, version_text
 from scheduler.jobstore import next_run_times
-from speech_archive import __version__, bench_cmd, daemon_cmd, export_cmd, extract_cmd, reclean_cmd, replica_cmd
+from speech_archive import (
+    __version__,
+    bench_cmd,
+    daemon_cmd,
+    export_cmd,
+    extract_cmd,
+    learn_cmd,
+    reclean_cmd,
+    replica_cmd,
+)
 from speech_archive.console import (
     GROUP_CONFIG_KEY,
     ErrorReportingGroup,
@@ -83,11 +93,12 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
 @click.option("--json", "as_json", is_flag=True, help="One JSON object keyed by site name.")
 @config_option
 def status(as_json: bool, config_path: Path | None) -> None:
-    """Per site: pages, versions, captures, last crawl and its outcome, next scheduled run."""
+    """Per site: pages, versions, captures, last crawl and its outcome, next run, and its cleaning health."""
     config = get_config(config_path)
     with open_archive(config) as archive, archive.session() as session:
         rows = {s.name: s.as_dict() for s in site_status(session)}
         next_runs = next_run_times(session)
+        health = cleaning_health(session)
     for site in config.sites:
         rows.setdefault(
             site.name,
@@ -104,6 +115,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
     for name, row in rows.items():  # from the daemon's job store; None: not scheduled (no daemon ran yet)
         when = next_runs.get(name)
         row["next_run"] = when.isoformat() if when else None
+        row["cleaning"] = health.get(name)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
         return
@@ -125,6 +137,33 @@ def status(as_json: bool, config_path: Path | None) -> None:
             row["next_run"][:19].replace("T", " ") if row["next_run"] else "-",
         )
     out_console.print(table)
+    _print_cleaning_health(rows)
+
+
+def _print_cleaning_health(rows: dict[str, dict[str, Any]]) -> None:
+    """The cleaning columns of `status`: paths, failures, lengths, boilerplate, the layout-changed flag."""
+    health = {name: row["cleaning"] for name, row in sorted(rows.items()) if row.get("cleaning")}
+    if not health:
+        return
+    table = Table(title="cleaning health (each page's latest capture)")
+    for col in ("site", "body found by", "failed", "median chars", "fallback/failed: last / previous crawl"):
+        table.add_column(col, justify="left" if col in ("site", "body found by") else "right")
+    notes: list[str] = []
+    for name, h in health.items():
+        shares = h["fallback_share"]
+        trend = " / ".join(f"{v:.0%}" if v is not None else "-" for v in shares.values())
+        table.add_row(
+            name,
+            ", ".join(f"{path} {share:.0%}" for path, share in h["body_from"].items()),
+            f"{h['failed_share']:.0%}",
+            str(h["median_chars"] or "-"),
+            trend + ("  LAYOUT CHANGED?" if h["layout_changed"] else ""),
+        )
+        notes += [f"{name}: failed {n}x: {reason}" for reason, n in h["failure_reasons"]]
+        notes += [f"{name}: removed as boilerplate {n}x: {line}" for line, n in h["boilerplate"][:3]]
+    out_console.print(table)
+    for note in notes:
+        out_console.print(note, highlight=False, markup=False, soft_wrap=True)
 
 
 @main.command()
@@ -217,5 +256,6 @@ for command in (
     *bench_cmd.COMMANDS,
     extract_cmd.extract,
     reclean_cmd.reclean,
+    learn_cmd.learn_profile,
 ):
     main.add_command(command)

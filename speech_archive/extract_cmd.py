@@ -135,6 +135,7 @@ def record(item: str, url: str | None, choice: Choice, ext: Extraction) -> dict[
         "published_at": published,
         "encoding": ext.encoding,
         "body_from": ext.method,
+        "body_reason": ext.body_reason,
     }
 
 
@@ -143,7 +144,7 @@ def _human(rec: dict[str, Any]) -> str:
     rows = [
         ("outcome", rec["outcome"] + (f": {rec['reason']}" if rec["reason"] else "")),
         ("site / profile", f"{rec['site'] or '-'} / {rec['profile']} (from {rec['profile_from']})"),
-        ("encoding / body", f"{rec['encoding']} / {rec['body_from']}"),
+        ("encoding / body", f"{rec['encoding']} / {rec['body_from']}: {rec['body_reason'] or '-'}"),
         ("title", rec["title"]),
         ("published", rec["published_at"]),
         ("category", " > ".join(rec["category"])),
@@ -179,7 +180,7 @@ def extract(inputs: tuple[str, ...], site_name: str | None, as_json: bool, confi
             html, _encoding = decode_html(body, content_type)
             choice = choose_profile(book, config, site_name=site_name, url=url, html=html)
             title = choice.site.title if choice.site and choice.site.title else None
-            ext = clean(body, choice.profile, content_type=content_type, site_title=title)
+            ext = clean(body, choice.profile, content_type=content_type, site_title=title, url=url or item)
             rec = record(item, url, choice, ext)
             click.echo(json.dumps(rec, ensure_ascii=False) if as_json else _human(rec))
             progress.advance()

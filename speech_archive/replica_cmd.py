@@ -28,7 +28,15 @@ def write_replica_config(path: Path, specs: list[dict[str, Any]], database_url: 
     type=click.IntRange(0, 65530),
     default=8800,
     show_default=True,
-    help="First port; the five sites listen on PORT..PORT+4 (0: any free ports).",
+    help="First port; the served sites listen on PORT, PORT+1, ... (0: any free ports).",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="NAME",
+    help="Serve only this site (repeatable); default: the five seed sites. `gwzj` (an older table-layout CMS) "
+    "is served only when named.",
 )
 @click.option("--articles", type=click.IntRange(1, 100_000), default=30, show_default=True, help="Articles per site.")
 @click.option(
@@ -43,14 +51,20 @@ def write_replica_config(path: Path, specs: list[dict[str, Any]], database_url: 
     show_default=True,
     help="Archive database named in the written config.",
 )
-def replica(port: int, articles: int, config_out: Path | None, database_url: str) -> None:
-    """Serve replicas of the five seed sites on 127.0.0.1 until stopped (Ctrl-C)."""
+def replica(port: int, sites: tuple[str, ...], articles: int, config_out: Path | None, database_url: str) -> None:
+    """Serve replicas of the seed sites (or the --site ones) on 127.0.0.1 until stopped (Ctrl-C)."""
     from replica import ReplicaServer
+    from replica.sites import ALL_SITE_NAMES
 
+    unknown = [s for s in sites if s not in ALL_SITE_NAMES]
+    if unknown:
+        raise UsageError(f"--site {unknown[0]!r} is not a replica site; choose from {', '.join(ALL_SITE_NAMES)}")
+    count = len(sites) or 5
     try:
-        server = ReplicaServer(articles_per_site=articles, port=port)
+        server = ReplicaServer(articles_per_site=articles, port=port, sites=list(sites) or None)
     except OSError as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port}..{port + 4}: {exc.strerror}; try --port 0") from None
+        ports = f"127.0.0.1:{port}..{port + count - 1}"
+        raise UsageError(f"cannot listen on {ports}: {exc.strerror}; try --port 0") from None
     with server:
         specs = [server.site_spec(name) for name in server.site_names()]
         for spec in specs:

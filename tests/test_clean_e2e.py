@@ -30,6 +30,12 @@ def test_a_layout_change_gives_failed_captures_not_versions(replica, archive_pat
     write_config(config, replica, db, sites=["lixin"])
     crawl_ok(config)
     assert scalar(db, "SELECT count(*) FROM versions") == 12
+    healthy = json.loads(cli("status", "--json", "--config", str(config)).stdout)["lixin"]["cleaning"]
+    assert healthy["body_from"] == {"hint": 1.0} and healthy["failed_share"] == 0.0
+    assert healthy["median_chars"] > 500 and not healthy["layout_changed"]
+    removed = dict(healthy["boilerplate"])
+    assert removed, "the intro and footer lines the profile removed are listed"
+    assert all(n <= 12 for n in removed.values())
 
     replica.set_layout("lixin", "v2")  # the body moves to another container
     result = crawl_ok(config, "--all", "--full")
@@ -43,7 +49,16 @@ def test_a_layout_change_gives_failed_captures_not_versions(replica, archive_pat
 
     status = cli("status", "--json", "--config", str(config))
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["lixin"]["extraction_failed_pages"] == 12
+    row = json.loads(status.stdout)["lixin"]
+    assert row["extraction_failed_pages"] == 12
+    health = row["cleaning"]
+    assert health["failed_share"] == 1.0 and health["body_from"] == {"failed": 1.0}
+    assert health["fallback_share"] == {"last_crawl": 1.0, "previous_crawl": 0.0}
+    assert health["layout_changed"], "a jump from no failed page to all of them is the layout-changed signal"
+    (reason, count), *_ = health["failure_reasons"]
+    assert count == 12 and "matched nothing" in reason
+    table = cli("status", "--config", str(config))
+    assert "LAYOUT CHANGED?" in table.stdout and "matched nothing" in table.stdout
 
 
 def test_reclean_records_a_better_cleaner_as_reclean_versions_never_as_edits(replica, archive_paths) -> None:
@@ -82,3 +97,20 @@ def test_reclean_records_a_better_cleaner_as_reclean_versions_never_as_edits(rep
     assert (again["recleaned"], again["unchanged"]) == (0, 12)
     history = cli("history", replica.article_url("zhongyi", replica.article_ids("zhongyi")[0]), "--config", str(config))
     assert "reclean" in history.stdout
+
+
+def test_a_cleaner_error_is_a_counted_failed_capture_never_a_crash(replica, archive_paths) -> None:
+    """A body hint that compiles but fails on every page (an unknown XPath function) raises inside cleaning."""
+    config, db = archive_paths
+    write_config(config, replica, db, sites=["zhongyi"])
+    with_profiles(config, {"zhongyi": {"body_xpath": "//div[no-such-function()]"}})
+    result = crawl_ok(config)
+    assert scalar(db, "SELECT count(*) FROM versions") == 0
+    assert last_run_outcomes(db) == {"extraction_failed"}
+    errors = {e for (e,) in query(db, "SELECT error FROM captures WHERE outcome = 'extraction_failed'")}
+    assert errors == {"the cleaner raised XPathEvalError: Unregistered function"}
+    stats = json.loads(scalar(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1"))
+    assert stats["cleaning_errors"] == 12 and stats["errors_by_kind"] == {"extraction_failed": 12}
+    url = replica.article_url("zhongyi", replica.article_ids("zhongyi")[0])
+    assert any(url in line and "XPathEvalError" in line for line in result.stderr.splitlines()), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

@@ -129,3 +129,12 @@ def test_a_site_profile_naming_no_profile_fails_at_load_not_inside_the_crawl(rep
     with pytest.raises(ConfigError, match="no-such-profile"):
         run_crawl(loaded, list(loaded.sites))
     assert replica.requests == [], "no request may be sent by a crawl whose profile does not resolve"
+
+
+def test_replica_serves_only_known_sites() -> None:
+    from click.testing import CliRunner
+
+    from speech_archive.cli import main
+
+    result = CliRunner().invoke(main, ["replica", "--site", "nosuch", "--port", "0"])
+    assert result.exit_code == 2 and "not a replica site" in result.output and "gwzj" in result.output

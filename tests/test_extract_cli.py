@@ -79,7 +79,9 @@ def test_extract_json_prints_one_object_per_page_in_order_with_recognised_profil
         assert isinstance(rec["category"], list) and isinstance(rec["gaps"], list)
     wm114 = records[0]
     assert wm114["encoding"] == "gb18030" and wm114["published_at"].endswith("+08:00")
-    assert records[-1]["site"] is None and records[-1]["body_from"] == "prose-block"
+    forum = records[-1]
+    assert forum["site"] is None and forum["body_from"] == "prose-block"
+    assert forum["body_reason"].startswith("prose block div.t_fsz (lines "), forum["body_reason"]
 
 
 def test_extract_fetches_a_url_and_cleans_it_as_that_site(tmp_path: Path) -> None:

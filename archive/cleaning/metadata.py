@@ -99,15 +99,16 @@ def find_published(lines: Sequence[str], profile: Profile, folded: Sequence[str]
     return None
 
 
-def find_published_fallback(html: str) -> dt.datetime | None:
+def find_published_fallback(root: etree._Element) -> dt.datetime | None:
     """htmldate on the whole page: slower and less exact, only when no site pattern matched.
 
     ``original_date`` asks for the publication rather than the last-modified date.
+    Given our parsed tree, htmldate works on a copy of it instead of parsing the page again.
     """
     from htmldate import find_date
 
     try:
-        found = find_date(html, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+        found = find_date(root, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate raises assorted errors on odd pages; a date is optional
         return None
     return parse_datetime(found) if found else None

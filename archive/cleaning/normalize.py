@@ -16,6 +16,7 @@ import unicodedata
 # (anti-copy noise, BOMs, soft hyphens, word joiners).
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+_SPACE_OR_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+")
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
@@ -31,6 +32,11 @@ def normalise_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def squash(text: str) -> str:
+    """The text without white space and invisible characters: the form two extractions are compared in."""
+    return _SPACE_OR_INVISIBLE.sub("", text)
 
 
 def content_hash(text: str) -> str:

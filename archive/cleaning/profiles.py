@@ -133,6 +133,9 @@ _BUILTIN: dict[str, dict[str, Any]] = {
     },
 }
 
+LEARNED_SUFFIX = ".learned"
+"""A profile named ``SITE.learned`` (written by ``learn-profile``) is the one SITE is cleaned with."""
+
 _LIST_KEYS = (
     "boilerplate", "truncate_after", "date_patterns", "drop_xpath", "drop_css", "recognise",
     "gap_patterns", "tail_patterns", "cut_patterns", "title_strip",
@@ -161,6 +164,20 @@ def _regexes(values: Sequence[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(v) for v in values)
 
 
+def _any_of(values: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex matching where any of ``values`` matches: one search per line instead of one per rule.
+
+    None when there are none, or when they cannot share one regex (the same group name twice):
+    the rules are then tried one by one.
+    """
+    if not values:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{v})" for v in values))
+    except re.error:
+        return None
+
+
 @dataclass(frozen=True)
 class Profile:
     """A resolved profile: inherited lists concatenated, patterns compiled."""
@@ -168,6 +185,9 @@ class Profile:
     name: str
     boilerplate: tuple[re.Pattern[str], ...] = ()
     truncate_after: tuple[re.Pattern[str], ...] = ()
+    boilerplate_any: re.Pattern[str] | None = None
+    """``boilerplate`` as one regex (None: try them one by one)."""
+    truncate_any: re.Pattern[str] | None = None
     date_patterns: tuple[re.Pattern[str], ...] = ()
     recognise: tuple[re.Pattern[str], ...] = ()
     gap_patterns: tuple[re.Pattern[str], ...] = ()
@@ -202,6 +222,8 @@ class Profile:
             name=name,
             boilerplate=_regexes(spec.get("boilerplate", ())),
             truncate_after=_regexes(spec.get("truncate_after", ())),
+            boilerplate_any=_any_of(spec.get("boilerplate", ())),
+            truncate_any=_any_of(spec.get("truncate_after", ())),
             date_patterns=_regexes(spec.get("date_patterns", ())),
             recognise=_regexes(spec.get("recognise", ())),
             gap_patterns=_regexes(spec.get("gap_patterns", ())),
@@ -272,8 +294,13 @@ class ProfileBook:
             merged.pop("body_css", None)
         return merged, (*chain, name)
 
-    def for_site(self, site_name: str | None, profile_name: str | None) -> Profile:
-        """The profile a site uses: its configured one, else one named like it, else default."""
+    def for_site(self, site_name: str | None, profile_name: str | None, *, learned: bool = True) -> Profile:
+        """The profile a site uses: its learned one, else its configured one, else one named like it, else default.
+
+        ``learned=False`` skips the learned profile (what ``learn-profile`` learns on top of).
+        """
+        if learned and site_name and f"{site_name}{LEARNED_SUFFIX}" in self._raw:
+            return self.get(f"{site_name}{LEARNED_SUFFIX}")
         if profile_name:
             return self.get(profile_name)
         if site_name and site_name in self._raw:

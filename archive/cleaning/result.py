@@ -14,7 +14,7 @@ from typing import Any
 
 import trafilatura
 
-EXTRACTOR_REV = "2"
+EXTRACTOR_REV = "3"
 """Bump when the cleaning output changes for the same page and profile (docs/CLEANING.md)."""
 EXTRACTOR_VERSION = f"sa{EXTRACTOR_REV}+trafilatura{trafilatura.__version__}"
 
@@ -54,7 +54,13 @@ class Extraction:
     extractor_version: str = EXTRACTOR_VERSION
     profile: str | None = None
     method: str | None = None
-    """Where the body came from: ``hint``, ``prose-block`` or ``trafilatura``."""
+    """Which path found the body: ``hint``, ``prose-block``, ``prose-block+trafilatura``, ``trafilatura``, ``none``."""
+    body_reason: str | None = None
+    """Why that path won, in a few words (shown by ``extract`` as ``body_reason``)."""
+    boilerplate: list[str] = field(default_factory=list)
+    """Lines the profile's boilerplate rules removed (up to 20, cut at 100 characters): cleaning health."""
+    cleaner_error: bool = False
+    """The cleaner itself failed on this page (a bug to report), as opposed to a page with no text."""
 
     @property
     def ok(self) -> bool:

@@ -73,14 +73,42 @@ def apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], Paywal
     return out, state
 
 
-def drop_boilerplate(lines: list[str], profile: Profile) -> list[str]:
-    """Drop the profile's boilerplate lines; stop at the first line after which nothing is content."""
+def _matches(bare: str, combined: re.Pattern[str] | None, each: tuple[re.Pattern[str], ...]) -> bool:
+    if combined is not None:
+        return combined.search(bare) is not None
+    return any(p.search(bare) for p in each)
+
+
+def _truncates(bare: str, profile: Profile) -> bool:
+    return _matches(bare, profile.truncate_any, profile.truncate_after)
+
+
+def _drops(bare: str, profile: Profile) -> bool:
+    return _matches(bare, profile.boilerplate_any, profile.boilerplate)
+
+
+def is_boilerplate(line: str, profile: Profile) -> bool:
+    """The line is one of the profile's boilerplate or end-of-text lines."""
+    bare = _LIST_BULLET.sub("", fold(line))
+    return _truncates(bare, profile) or _drops(bare, profile)
+
+
+def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
+    """Drop the profile's boilerplate lines; stop at the first line after which nothing is content.
+
+    ``removed`` collects the lines dropped (a truncating line, not what follows it):
+    the per-site "lines most often removed as boilerplate" of ``status``.
+    """
     out: list[str] = []
     for line in lines:
         bare = _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
-        if any(p.search(bare) for p in profile.truncate_after):
+        if _truncates(bare, profile):
+            if removed is not None:
+                removed.append(line)
             break
-        if any(p.search(bare) for p in profile.boilerplate):
+        if _drops(bare, profile):
+            if removed is not None:
+                removed.append(line)
             continue
         out.append(line)
     return out

@@ -173,6 +173,8 @@ def ingest(
         "encoding": extraction.encoding if extraction else None,
         "content_hash": digest,
         "error": reason,
+        "body_from": extraction.method if extraction else None,
+        "boilerplate": list(extraction.boilerplate) if extraction and extraction.boilerplate else None,
     }
     capture_id = conn.execute(stmts.insert_capture, capture).scalar_one()
     if outcome == "new_version":

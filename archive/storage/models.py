@@ -167,6 +167,10 @@ class Capture(Base):
     encoding: Mapped[str | None] = mapped_column(String(40))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    body_from: Mapped[str | None] = mapped_column(String(40))
+    """Which cleaning path found the body (``Extraction.method``): the per-site cleaning health of ``status``."""
+    boilerplate: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Lines the profile's boilerplate rules removed from this capture's text (up to 20)."""
 
     page: Mapped[Page] = relationship()
     raw: Mapped[RawPage | None] = relationship()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import statistics
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,3 +148,95 @@ def crawl_plan_rows(
         .order_by(Page.next_check_at)
     ).all()
     return known, [(u, e, m) for u, e, m in due]
+
+
+LAYOUT_JUMP = 0.3
+"""A site whose share of fallback or failed pages grows by this much from one crawl to the next is flagged."""
+_MIN_RUN_PAGES = 5
+_FALLBACK = ("trafilatura", "none", "failed")
+_DIGITS = re.compile(r"\d+")
+
+
+def _fallback_share(stats: dict[str, Any] | None) -> tuple[float, int] | None:
+    """(share of a run's cleaned pages that fell back or failed, pages cleaned); None without the figures."""
+    by_path = (stats or {}).get("body_from") or {}
+    cleaned = sum(int(n) for n in by_path.values())
+    if cleaned < _MIN_RUN_PAGES:
+        return None
+    return sum(int(by_path.get(k, 0)) for k in _FALLBACK) / cleaned, cleaned
+
+
+def cleaning_health(session: Session) -> dict[str, dict[str, Any]]:
+    """Per site: how its pages were cleaned, from each page's latest cleaned capture and the last two crawls.
+
+    ``body_from``: share of pages by the path that found their body; ``failed_share`` and
+    ``failure_reasons``: pages whose latest capture failed extraction and why; ``median_chars``
+    of the latest versions; ``boilerplate``: the lines the profile's rules removed most often
+    (digit runs shown as ``#``); ``layout_changed``: the share of fallback or failed pages grew
+    by LAYOUT_JUMP or more from the previous crawl to the last one.
+    """
+    latest = (
+        select(Capture.page_id, func.max(Capture.id).label("cid"))
+        .where(Capture.body_from.is_not(None))
+        .group_by(Capture.page_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Site.name, Capture.body_from, Capture.outcome, Capture.error, Capture.boilerplate)
+        .join(latest, latest.c.cid == Capture.id)
+        .join(Page, Page.id == Capture.page_id)
+        .join(Site, Site.id == Page.site_id)
+    ).all()
+    health: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Counter[str]] = {}
+    reasons: dict[str, Counter[str]] = {}
+    lines: dict[str, Counter[str]] = {}
+    for site, body_from, outcome, error, boilerplate in rows:
+        failed = outcome == "extraction_failed"
+        paths.setdefault(site, Counter())["failed" if failed else body_from] += 1
+        if failed:
+            reasons.setdefault(site, Counter())[error or "?"] += 1
+        for line in boilerplate or ():
+            lines.setdefault(site, Counter())[_DIGITS.sub("#", str(line))] += 1
+    newest = select(Version.page_id, func.max(Version.number).label("n")).group_by(Version.page_id).subquery()
+    chars: dict[str, list[int]] = {}
+    for site, n in session.execute(
+        select(Site.name, Version.char_count)
+        .join(newest, (newest.c.page_id == Version.page_id) & (newest.c.n == Version.number))
+        .join(Page, Page.id == Version.page_id)
+        .join(Site, Site.id == Page.site_id)
+    ):
+        chars.setdefault(site, []).append(n)
+    for site in sorted(set(paths) | set(chars)):
+        counted = paths.get(site, Counter())
+        total = sum(counted.values())
+        health[site] = {
+            "pages_cleaned": total,
+            "body_from": {k: round(v / total, 3) for k, v in counted.most_common()} if total else {},
+            "failed_share": round(counted["failed"] / total, 3) if total else 0.0,
+            "failure_reasons": reasons.get(site, Counter()).most_common(3),
+            "median_chars": int(statistics.median(chars[site])) if chars.get(site) else None,
+            "boilerplate": lines.get(site, Counter()).most_common(5),
+            **_layout_change(session, site),
+        }
+    return health
+
+
+def _layout_change(session: Session, site: str) -> dict[str, Any]:
+    runs = session.execute(
+        select(CrawlRun.stats)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.status == "finished")
+        .order_by(CrawlRun.id.desc())
+        .limit(2)
+    ).scalars()
+    shares = [_fallback_share(stats) for stats in runs]
+    last, previous = [*shares, None, None][:2]
+    changed = last is not None and previous is not None and last[0] - previous[0] >= LAYOUT_JUMP
+    return {
+        "fallback_share": {
+            "last_crawl": round(last[0], 3) if last else None,
+            "previous_crawl": round(previous[0], 3) if previous else None,
+        },
+        "layout_changed": changed,
+    }

@@ -159,6 +159,34 @@ def _reclean_page(
     return "recleaned"
 
 
+def iter_raw_pages(archive: Archive, site: str, limit: int) -> Iterator[tuple[str, bytes, str | None]]:
+    """(URL, raw bytes, Content-Type) of the newest stored raw page of up to ``limit`` pages of a site.
+
+    Newest pages first, one raw page each (its latest capture that kept one): what
+    ``learn-profile`` learns a site's template from.
+    """
+    with archive.session() as session:
+        latest = (
+            select(Capture.page_id, func.max(Capture.id).label("cid"))
+            .where(Capture.raw_sha256.is_not(None))
+            .group_by(Capture.page_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Page.url, Capture.raw_sha256, Capture.headers)
+            .join(latest, latest.c.page_id == Page.id)
+            .join(Capture, Capture.id == latest.c.cid)
+            .join(Site, Site.id == Page.site_id)
+            .where(Site.name == site)
+            .order_by(Page.id.desc())
+            .limit(limit)
+        ).all()
+        for url, sha, headers in rows:
+            raw = load_raw(session, sha)
+            if raw is not None:
+                yield url, raw, _content_type(headers)
+
+
 def iter_site_names(session: Session) -> Iterator[str]:
     """Every site in the archive (a site removed from the config keeps its pages)."""
     yield from session.execute(select(Site.name).order_by(Site.name)).scalars()
