@@ -1,0 +1,300 @@
+"""The works tables, read and written: sketches, band buckets, links, works and members.
+
+Everything here is derived from ``contents`` and ``versions`` and can be
+rebuilt; contents are only read. Statements are SQLAlchemy Core and portable:
+the same code runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from archive.storage.models import (
+    Content,
+    Version,
+    Work,
+    WorkBucket,
+    WorkContent,
+    WorkLink,
+    WorkMember,
+    utcnow,
+)
+from archive.works.cluster import Node, Star
+from archive.works.sketch import Sketch
+
+CHUNK = 500
+"""Ids or keys per IN (...) list: well under SQLite's and PostgreSQL's parameter limits."""
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _upsert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A content not matched yet, with what canonical choice needs from its versions."""
+
+    hash: str
+    partial: bool
+    first_seen: dt.datetime
+
+
+def pending(session: Session) -> list[Pending]:
+    """Contents without a sketch, earliest first (so a work's id is its earliest member from the start).
+
+    The anti-join walks the contents' primary key and probes ``work_contents``'
+    unique index; the versions are read only for the contents found.
+    """
+    hashes = list(
+        session.execute(
+            select(Content.hash)
+            .outerjoin(WorkContent, WorkContent.content_hash == Content.hash)
+            .where(WorkContent.id.is_(None))
+        ).scalars()
+    )
+    out: list[Pending] = []
+    partial = func.max(case((Version.partial.is_(true()), 1), else_=0))
+    for chunk in _chunks(hashes):
+        stmt = (
+            select(Version.content_hash, partial, func.min(Version.created_at))
+            .where(Version.content_hash.in_(chunk))
+            .group_by(Version.content_hash)
+        )
+        out.extend(Pending(h, bool(p), f) for h, p, f in session.execute(stmt))
+    return sorted(out, key=lambda p: (p.first_seen, p.hash))
+
+
+def count_pending(session: Session) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Content)
+        .outerjoin(WorkContent, WorkContent.content_hash == Content.hash)
+        .where(WorkContent.id.is_(None))
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def texts(session: Session, hashes: Collection[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for chunk in _chunks(list(hashes)):
+        out.update(session.execute(select(Content.hash, Content.text).where(Content.hash.in_(chunk))).tuples().all())
+    return out
+
+
+def add_sketch(session: Session, item: Pending, sk: Sketch, params: str) -> int:
+    """Store one content's sketch and bucket rows; its new id."""
+    conn = session.connection()
+    new_id = conn.execute(
+        insert(WorkContent).returning(WorkContent.id),
+        {
+            "content_hash": item.hash,
+            "signature": sk.signature,
+            "shingles": len(sk.shingles),
+            "length": sk.length,
+            "masks": sk.masks,
+            "partial": item.partial,
+            "first_seen": item.first_seen,
+            "params": params,
+            "matched_at": utcnow(),
+        },
+    ).scalar_one()
+    if sk.buckets:
+        conn.execute(insert(WorkBucket), [{"bucket": b, "content_id": new_id} for b in sk.buckets])
+    return int(new_id)
+
+
+def candidates(session: Session, content_id: int, buckets: Sequence[int]) -> set[int]:
+    """Contents sharing at least one bucket with this one."""
+    found: set[int] = set()
+    for chunk in _chunks(list(buckets)):
+        stmt = select(WorkBucket.content_id).where(WorkBucket.bucket.in_(chunk), WorkBucket.content_id != content_id)
+        found.update(session.execute(stmt.distinct()).scalars())
+    return found
+
+
+def hashes_of(session: Session, ids: Collection[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(ids)):
+        out.update(
+            session.execute(select(WorkContent.id, WorkContent.content_hash).where(WorkContent.id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+    return out
+
+
+def add_links(session: Session, links: Iterable[tuple[int, int, int]]) -> int:
+    rows = [{"a_id": min(a, b), "b_id": max(a, b), "shared": s} for a, b, s in links]
+    if rows:
+        stmt = _upsert(session)(WorkLink).on_conflict_do_nothing(index_elements=["a_id", "b_id"])
+        session.connection().execute(stmt, rows)
+    return len(rows)
+
+
+def links_of(session: Session, ids: Collection[int]) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    for chunk in _chunks(list(ids)):
+        stmt = select(WorkLink.a_id, WorkLink.b_id, WorkLink.shared).where(
+            or_(WorkLink.a_id.in_(chunk), WorkLink.b_id.in_(chunk))
+        )
+        out.extend(session.execute(stmt).tuples().all())
+    return out
+
+
+def component(session: Session, seeds: Collection[int]) -> tuple[set[int], list[tuple[int, int, int]]]:
+    """The contents linked (transitively) to the seeds, and the links among them."""
+    nodes = set(seeds)
+    frontier = set(seeds)
+    edges: dict[tuple[int, int], int] = {}
+    while frontier:
+        found = links_of(session, frontier)
+        frontier = set()
+        for a, b, shared in found:
+            edges[(a, b)] = shared
+            for n in (a, b):
+                if n not in nodes:
+                    nodes.add(n)
+                    frontier.add(n)
+    return nodes, [(a, b, s) for (a, b), s in edges.items()]
+
+
+def nodes(session: Session, ids: Collection[int]) -> dict[int, Node]:
+    cols = (
+        WorkContent.id,
+        WorkContent.content_hash,
+        WorkContent.shingles,
+        WorkContent.length,
+        WorkContent.masks,
+        WorkContent.partial,
+        WorkContent.first_seen,
+    )
+    out: dict[int, Node] = {}
+    for chunk in _chunks(list(ids)):
+        for row in session.execute(select(*cols).where(WorkContent.id.in_(chunk))):
+            out[row[0]] = Node(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+    return out
+
+
+def memberships(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """content id -> work id, for the given contents that already belong to a work."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(ids)):
+        stmt = select(WorkMember.content_id, WorkMember.work_id).where(WorkMember.content_id.in_(chunk))
+        out.update(session.execute(stmt).tuples().all())
+    return out
+
+
+def write_stars(session: Session, stars: Sequence[Star], fills: dict[str, list[Any]], now: dt.datetime) -> set[str]:
+    """Replace the works of the stars' contents with the stars; old work ids left behind point to the new work.
+
+    Returns the ids of the works written.
+    """
+    ids = [m.node.id for star in stars for m in star.members]
+    old = memberships(session, ids)
+    new_of_content = {m.node.hash: star.work_id for star in stars for m in star.members}
+    for chunk in _chunks(ids):
+        session.execute(delete(WorkMember).where(WorkMember.content_id.in_(chunk)))
+    written: set[str] = set()
+    conn = session.connection()
+    upsert = _upsert(session)
+    for star in stars:
+        work_id = star.work_id
+        values = {
+            "canonical_id": star.canonical.id,
+            "copies": len(star.members),
+            "complete": not star.canonical.partial,
+            "fills": fills.get(work_id, []),
+            "merged_into": None,
+            "updated_at": now,
+        }
+        stmt = upsert(Work).values(id=work_id, created_at=now, **values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        conn.execute(
+            insert(WorkMember),
+            [
+                {
+                    "content_id": m.node.id,
+                    "work_id": work_id,
+                    "role": m.role,
+                    "containment": m.containment,
+                    "similarity": m.similarity,
+                    "partial": m.node.partial,
+                }
+                for m in star.members
+            ],
+        )
+        written.add(work_id)
+    for work_id in set(old.values()) - written:
+        # The old work's id is the hash of its earliest member: follow that content to its new work.
+        target = new_of_content.get(work_id)
+        session.execute(
+            update(Work)
+            .where(Work.id == work_id)
+            .values(merged_into=target, canonical_id=None, copies=0, fills=[], updated_at=now)
+        )
+    return written
+
+
+def clear(session: Session) -> None:
+    """Drop every derived row (a rebuild); work rows stay as aliases until the rebuild rewrites them."""
+    session.execute(delete(WorkMember))
+    session.execute(update(Work).values(canonical_id=None, copies=0, fills=[]))
+    session.execute(delete(WorkLink))
+    session.execute(delete(WorkBucket))
+    session.execute(delete(WorkContent))
+
+
+def snapshot(session: Session) -> dict[str, tuple[str, str, str]]:
+    """content hash -> (work id, role, canonical hash): what a rebuild compares against."""
+    canonical = (
+        select(WorkMember.work_id, WorkContent.content_hash.label("canonical"))
+        .join(WorkContent, WorkContent.id == WorkMember.content_id)
+        .where(WorkMember.role == "canonical")
+        .subquery()
+    )
+    stmt = (
+        select(WorkContent.content_hash, WorkMember.work_id, WorkMember.role, canonical.c.canonical)
+        .join(WorkMember, WorkMember.content_id == WorkContent.id)
+        .join(canonical, canonical.c.work_id == WorkMember.work_id)
+    )
+    return {h: (w, r, c) for h, w, r, c in session.execute(stmt)}
+
+
+def alias_old_ids(session: Session, old_ids: Iterable[str], now: dt.datetime) -> int:
+    """After a rebuild: an old work id that is no longer a work points to the work that now holds its content."""
+    live = set(session.execute(select(Work.id).where(Work.merged_into.is_(None), Work.copies > 0)).scalars())
+    holder = dict(
+        session.execute(
+            select(WorkContent.content_hash, WorkMember.work_id).join(
+                WorkMember, WorkMember.content_id == WorkContent.id
+            )
+        )
+        .tuples()
+        .all()
+    )
+    moved = 0
+    for work_id in old_ids:
+        if work_id in live:
+            continue
+        session.execute(update(Work).where(Work.id == work_id).values(merged_into=holder.get(work_id), updated_at=now))
+        moved += 1
+    return moved
+
+
+def stale_params(session: Session, params: str) -> int:
+    """How many stored sketches were made with other settings (a rebuild would remake them)."""
+    stmt = select(func.count()).select_from(WorkContent).where(WorkContent.params != params)
+    return int(session.execute(stmt).scalar_one())
