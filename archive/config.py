@@ -274,7 +274,8 @@ class WorksSettings(_Model):
 
     @model_validator(mode="after")
     def _bands_divide(self) -> WorksSettings:
-        for perms, bands, name in ((self.num_perm, self.bands, "bands"), (self.head_num_perm, self.head_bands, "head_bands")):
+        pairs = ((self.num_perm, self.bands, "bands"), (self.head_num_perm, self.head_bands, "head_bands"))
+        for perms, bands, name in pairs:
             if bands > perms or perms % bands:
                 raise ValueError(f"{name} = {bands} must divide the permutations ({perms}) evenly")
         return self

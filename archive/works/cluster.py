@@ -85,9 +85,7 @@ def role_of(member: Node, canonical: Node, shared: int, *, join: float, full: fl
     return VARIANT, containment, similarity
 
 
-def stars(
-    nodes: Mapping[int, Node], edges: Mapping[tuple[int, int], int], *, join: float, full: float
-) -> list[Star]:
+def stars(nodes: Mapping[int, Node], edges: Mapping[tuple[int, int], int], *, join: float, full: float) -> list[Star]:
     """The works of some contents: greedy star clustering in canonical order."""
     neighbours: dict[int, list[tuple[int, int]]] = {n: [] for n in nodes}
     for (a, b), shared in edges.items():
