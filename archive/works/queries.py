@@ -148,7 +148,7 @@ def _postings(session: Session, hashes: Sequence[str]) -> dict[str, list[Posting
             select(Capture.content_hash, Capture.page_id, func.max(Capture.fetched_at))
             .where(Capture.page_id.in_([r[3] for r in rows]), Capture.content_hash.in_(hashes))
             .group_by(Capture.content_hash, Capture.page_id)
-        ).tuples()
+        ).all()
     )
     out: dict[str, list[Posting]] = {}
     for h, site, url, pid, title, first in rows:

@@ -90,7 +90,7 @@ def count_pending(session: Session) -> int:
 def texts(session: Session, hashes: Collection[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for chunk in _chunks(list(hashes)):
-        out.update(session.execute(select(Content.hash, Content.text).where(Content.hash.in_(chunk))).tuples().all())
+        out.update(session.execute(select(Content.hash, Content.text).where(Content.hash.in_(chunk))).all())
     return out
 
 
@@ -130,7 +130,6 @@ def hashes_of(session: Session, ids: Collection[int]) -> dict[int, str]:
     for chunk in _chunks(list(ids)):
         out.update(
             session.execute(select(WorkContent.id, WorkContent.content_hash).where(WorkContent.id.in_(chunk)))
-            .tuples()
             .all()
         )
     return out
@@ -150,7 +149,7 @@ def links_of(session: Session, ids: Collection[int]) -> list[tuple[int, int, int
         stmt = select(WorkLink.a_id, WorkLink.b_id, WorkLink.shared).where(
             or_(WorkLink.a_id.in_(chunk), WorkLink.b_id.in_(chunk))
         )
-        out.extend(session.execute(stmt).tuples().all())
+        out.extend(session.execute(stmt).all())
     return out
 
 
@@ -193,7 +192,7 @@ def memberships(session: Session, ids: Collection[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for chunk in _chunks(list(ids)):
         stmt = select(WorkMember.content_id, WorkMember.work_id).where(WorkMember.content_id.in_(chunk))
-        out.update(session.execute(stmt).tuples().all())
+        out.update(session.execute(stmt).all())
     return out
 
 
@@ -282,7 +281,6 @@ def alias_old_ids(session: Session, old_ids: Iterable[str], now: dt.datetime) ->
                 WorkMember, WorkMember.content_id == WorkContent.id
             )
         )
-        .tuples()
         .all()
     )
     moved = 0
