@@ -305,7 +305,7 @@ class ReplicaServer:
             catalogue = self._catalogues[site]
             for aid, origin in catalogue.origins():
                 groups.setdefault(origin, set()).add(self.article_url(site, aid))
-        return sorted(groups.values(), key=lambda urls: sorted(urls))
+        return sorted(groups.values(), key=sorted)
 
     def remove_article(self, site: str, aid: int, status: int = 404) -> None:
         """Take an article down: unlisted, its URL answers ``status`` (404 or 410)."""

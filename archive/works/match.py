@@ -99,11 +99,8 @@ def link_new(session: Session, new: dict[int, Sketch], settings: WorksSettings) 
 
     Returns (candidate pairs checked, links stored).
     """
-    wanted: dict[int, set[int]] = {}
-    for content_id, sk in new.items():
-        if sk.buckets:
-            found = store.candidates(session, content_id, sk.buckets)
-            wanted[content_id] = {c for c in found if c not in new or c < content_id}
+    found = store.candidates(session, {cid: sk.buckets for cid, sk in new.items() if sk.buckets})
+    wanted = {cid: {c for c in cands if c not in new or c < cid} for cid, cands in found.items()}
     old_ids = {c for cands in wanted.values() for c in cands if c not in new}
     hashes = store.hashes_of(session, old_ids)
     texts = store.texts(session, hashes.values())
@@ -149,10 +146,9 @@ def match_batch(
     """Sketch, link and (unless ``cluster`` is False) re-cluster one batch of pending contents."""
     params = params_digest(settings)
     texts = store.texts(session, [p.hash for p in items])
-    new: dict[int, Sketch] = {}
-    for item in items:
-        sk = sketch(texts[item.hash], settings)
-        new[store.add_sketch(session, item, sk, params)] = sk
+    sketches = [(item, sketch(texts[item.hash], settings)) for item in items]
+    ids = store.add_sketches(session, sketches, params)
+    new = {content_id: sk for content_id, (_item, sk) in zip(ids, sketches, strict=True)}
     checked, links = link_new(session, new, settings)
     works = recluster(session, set(new), settings, utcnow()) if cluster else 0
     return MatchReport(len(items), checked, links, works)

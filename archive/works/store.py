@@ -94,11 +94,13 @@ def texts(session: Session, hashes: Collection[str]) -> dict[str, str]:
     return out
 
 
-def add_sketch(session: Session, item: Pending, sk: Sketch, params: str) -> int:
-    """Store one content's sketch and bucket rows; its new id."""
+def add_sketches(session: Session, items: Sequence[tuple[Pending, Sketch]], params: str) -> list[int]:
+    """Store a batch of sketches and their bucket rows (two bulk statements); their new ids, in order."""
+    if not items:
+        return []
     conn = session.connection()
-    new_id = conn.execute(
-        insert(WorkContent).returning(WorkContent.id),
+    now = utcnow()
+    rows = [
         {
             "content_hash": item.hash,
             "signature": sk.signature,
@@ -108,29 +110,35 @@ def add_sketch(session: Session, item: Pending, sk: Sketch, params: str) -> int:
             "partial": item.partial,
             "first_seen": item.first_seen,
             "params": params,
-            "matched_at": utcnow(),
-        },
-    ).scalar_one()
-    if sk.buckets:
-        conn.execute(insert(WorkBucket), [{"bucket": b, "content_id": new_id} for b in sk.buckets])
-    return int(new_id)
+            "matched_at": now,
+        }
+        for item, sk in items
+    ]
+    stmt = insert(WorkContent).returning(WorkContent.id, sort_by_parameter_order=True)
+    ids = [int(i) for i in conn.execute(stmt, rows).scalars()]
+    buckets = [{"bucket": b, "content_id": i} for i, (_item, sk) in zip(ids, items, strict=True) for b in sk.buckets]
+    for chunk in _chunks(buckets, 5000):
+        conn.execute(insert(WorkBucket), list(chunk))
+    return ids
 
 
-def candidates(session: Session, content_id: int, buckets: Sequence[int]) -> set[int]:
-    """Contents sharing at least one bucket with this one."""
-    found: set[int] = set()
-    for chunk in _chunks(list(buckets)):
-        stmt = select(WorkBucket.content_id).where(WorkBucket.bucket.in_(chunk), WorkBucket.content_id != content_id)
-        found.update(session.execute(stmt.distinct()).scalars())
-    return found
+def candidates(session: Session, keys: dict[int, Sequence[int]]) -> dict[int, set[int]]:
+    """For each content, the contents sharing at least one bucket with it (looked up for the batch at once)."""
+    holders: dict[int, set[int]] = {}
+    every = list({b for buckets in keys.values() for b in buckets})
+    for chunk in _chunks(every):
+        for bucket, content_id in session.execute(
+            select(WorkBucket.bucket, WorkBucket.content_id).where(WorkBucket.bucket.in_(chunk))
+        ):
+            holders.setdefault(bucket, set()).add(content_id)
+    return {cid: set().union(*(holders.get(b, ()) for b in buckets)) - {cid} for cid, buckets in keys.items()}
 
 
 def hashes_of(session: Session, ids: Collection[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for chunk in _chunks(list(ids)):
         out.update(
-            session.execute(select(WorkContent.id, WorkContent.content_hash).where(WorkContent.id.in_(chunk)))
-            .all()
+            session.execute(select(WorkContent.id, WorkContent.content_hash).where(WorkContent.id.in_(chunk))).all()
         )
     return out
 
@@ -206,36 +214,42 @@ def write_stars(session: Session, stars: Sequence[Star], fills: dict[str, list[A
     new_of_content = {m.node.hash: star.work_id for star in stars for m in star.members}
     for chunk in _chunks(ids):
         session.execute(delete(WorkMember).where(WorkMember.content_id.in_(chunk)))
-    written: set[str] = set()
     conn = session.connection()
-    upsert = _upsert(session)
-    for star in stars:
-        work_id = star.work_id
-        values = {
+    works = [
+        {
+            "id": star.work_id,
             "canonical_id": star.canonical.id,
             "copies": len(star.members),
             "complete": not star.canonical.partial,
-            "fills": fills.get(work_id, []),
+            "fills": fills.get(star.work_id, []),
             "merged_into": None,
+            "created_at": now,
             "updated_at": now,
         }
-        stmt = upsert(Work).values(id=work_id, created_at=now, **values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        for star in stars
+    ]
+    if works:
+        stmt = _upsert(session)(Work)
+        changing = ("canonical_id", "copies", "complete", "fills", "merged_into", "updated_at")
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=["id"], set_={c: stmt.excluded[c] for c in changing}), works
+        )
         conn.execute(
             insert(WorkMember),
             [
                 {
                     "content_id": m.node.id,
-                    "work_id": work_id,
+                    "work_id": star.work_id,
                     "role": m.role,
                     "containment": m.containment,
                     "similarity": m.similarity,
                     "partial": m.node.partial,
                 }
+                for star in stars
                 for m in star.members
             ],
         )
-        written.add(work_id)
+    written = {star.work_id for star in stars}
     for work_id in set(old.values()) - written:
         # The old work's id is the hash of its earliest member: follow that content to its new work.
         target = new_of_content.get(work_id)
@@ -280,8 +294,7 @@ def alias_old_ids(session: Session, old_ids: Iterable[str], now: dt.datetime) ->
             select(WorkContent.content_hash, WorkMember.work_id).join(
                 WorkMember, WorkMember.content_id == WorkContent.id
             )
-        )
-        .all()
+        ).all()
     )
     moved = 0
     for work_id in old_ids:

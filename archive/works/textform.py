@@ -114,7 +114,21 @@ def _normal(word: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", word)).lower()
 
 
-def _add_words(text: str, start: int, end: int, chars: list[str], offsets: list[int]) -> None:
+def _add_segment(text: str, start: int, end: int, chars: list[str], offsets: list[int]) -> None:
+    """The words of ``text[start:end]`` (no mask or gap inside), normalised, with their stored offsets.
+
+    The segment is normalised at once; only a segment whose length NFKC changes (an
+    ellipsis, a circled number) is walked word by word and, inside a changed word,
+    character by character.
+    """
+    segment = text[start:end]
+    normal = _normal(segment)
+    if len(normal) == len(segment):
+        for match in _WORDS.finditer(normal):
+            a, b = match.span()
+            chars.append(match.group(0))
+            offsets.extend(range(start + a, start + b))
+        return
     for match in _WORDS.finditer(text, start, end):
         a, b = match.span()
         word = _normal(match.group(0))
@@ -122,7 +136,7 @@ def _add_words(text: str, start: int, end: int, chars: list[str], offsets: list[
             chars.append(word)
             offsets.extend(range(a, b))
             continue
-        for i in range(a, b):  # NFKC changed the length (a ligature, a circled number): one by one
+        for i in range(a, b):
             for ch in _normal(text[i]):
                 if ch.isalnum():
                     chars.append(ch)
@@ -136,7 +150,7 @@ def mapped_form(text: str) -> MappedForm:
     position = 0
     for match in _MARKS.finditer(text):
         start, end = match.span()
-        _add_words(text, position, start, chars, offsets)
+        _add_segment(text, position, start, chars, offsets)
         position = end
         if match.lastgroup == "gap":
             chars.append(BREAK)
@@ -147,5 +161,5 @@ def mapped_form(text: str) -> MappedForm:
             chars.append(PLACEHOLDER)
             offsets.append(start)
             masks.append((start, end))
-    _add_words(text, position, len(text), chars, offsets)
+    _add_segment(text, position, len(text), chars, offsets)
     return MappedForm("".join(chars), offsets, masks)
