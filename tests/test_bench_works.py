@@ -30,7 +30,9 @@ def test_bench_works_meets_the_quality_targets_on_a_smaller_corpus() -> None:
         assert replica[key] >= target, f"{key} = {replica[key]} < {target}"
     assert replica["match_ms_per_document"] > 0 and replica["sketch_ms_per_5000_chars"] > 0
     (scale,) = report["incremental"]
-    assert scale["contents"] >= 280 and scale["new_contents"] >= 150, "new contents (re-posts of one text share a content)"
+    assert scale["contents"] >= 280 and scale["new_contents"] >= 150, (
+        "new contents (re-posts of one text share a content)"
+    )
     if report.get("real_texts"):
         for key, target in TARGETS.items():
             assert report["real_texts"][key] >= target, f"real texts: {key} = {report['real_texts'][key]}"

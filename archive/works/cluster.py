@@ -63,7 +63,7 @@ class Star:
         return min(self.members, key=lambda m: (m.node.first_seen, m.node.hash)).node.hash
 
 
-def Edges(pairs: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int], int]:  # noqa: N802 - a constructor
+def edge_map(pairs: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int], int]:
     """Edges keyed by (smaller id, larger id) from (a, b, shared) rows."""
     return {(min(a, b), max(a, b)): shared for a, b, shared in pairs}
 

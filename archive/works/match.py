@@ -27,7 +27,7 @@ from archive.storage.engine import Archive
 from archive.storage.leases import Holder, LeaseKeeper
 from archive.storage.models import Work, WorkContent, utcnow
 from archive.works import store
-from archive.works.cluster import Edges, Star, stars
+from archive.works.cluster import Star, edge_map, stars
 from archive.works.fills import work_fills
 from archive.works.sketch import Sketch, params_digest, shingle_set, sketch
 
@@ -136,7 +136,7 @@ def recluster(session: Session, seeds: set[int], settings: WorksSettings, now: d
     ids, edges = store.component(session, seeds)
     if len(ids) > 1000:
         log.warning("works: one linked component holds %d contents; check join_containment", len(ids))
-    result = stars(store.nodes(session, ids), Edges(edges), join=settings.join_containment, full=settings.full_copy)
+    result = stars(store.nodes(session, ids), edge_map(edges), join=settings.join_containment, full=settings.full_copy)
     return len(store.write_stars(session, result, _fills(session, result), now))
 
 
