@@ -1,4 +1,4 @@
-"""`speech-archive bench-works` on a smaller corpus: the quality targets of issue 11 hold (timings are reported, never asserted)."""
+"""`speech-archive bench-works` on a smaller corpus: the quality targets hold (timings are reported, not asserted)."""
 
 from __future__ import annotations
 
