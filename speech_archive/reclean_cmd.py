@@ -54,7 +54,7 @@ def reclean(site_names: tuple[str, ...], dry_run: bool, as_json: bool, config_pa
             with Progress("reclean", err_console, unit="pages", total=total, quiet=as_json) as progress:
                 report = run_reclean(archive, book, sites, dry_run=dry_run, progress=progress.advance)
         works = None
-        if not dry_run and report.recleaned and config.works.match_after_crawl:
+        if not dry_run and report.counts.get("recleaned") and config.works.match_after_crawl:
             try:  # re-cleaned texts are new contents: link them to their works as a crawl would
                 works = match_pending(archive, config.works).as_dict()
             except LeaseHeldError as exc:

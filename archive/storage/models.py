@@ -321,3 +321,12 @@ class WorkMember(Base):
     similarity: Mapped[float] = mapped_column(Float)
     """Jaccard similarity of the shingle sets of this member and the canonical."""
     partial: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WorkState(Base):
+    """Small named values of the work matcher: the version watermark, the sketch settings' digest."""
+
+    __tablename__ = "work_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100))

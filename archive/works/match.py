@@ -50,8 +50,8 @@ class MatchReport:
     works: int = 0
     """Works written (created or changed)."""
     seconds: float = 0.0
-    stale: int = 0
-    """Sketches made with other settings (``works rebuild`` remakes them)."""
+    stale: bool = False
+    """The stored sketches were made with other settings (``works rebuild`` remakes them)."""
 
     def add(self, other: MatchReport) -> None:
         self.contents += other.contents
@@ -66,7 +66,7 @@ class MatchReport:
             "links": self.links,
             "works_written": self.works,
             "seconds": round(self.seconds, 3),
-            "stale_sketches": self.stale,
+            "stale_settings": self.stale,
         }
 
 
@@ -160,20 +160,27 @@ def match_pending(
     """Match every content that has no sketch yet, a batch per transaction."""
     started = time.perf_counter()
     report = MatchReport()
+    params = params_digest(settings)
     with works_lock(archive, settings.lock_wait_seconds if wait is None else wait):
         with archive.session() as session:
-            items = store.pending(session)
-            report.stale = store.stale_params(session, params_digest(settings))
+            upto = store.newest_version(session)
+            mark = store.get_state(session, store.WATERMARK)
+            items = store.pending(session, int(mark) if mark is not None else None)
+            stored = store.get_state(session, store.PARAMS)
         for batch in _chunked(items, settings.batch_size):
             with archive.session() as session:
                 report.add(match_batch(session, batch, settings))
             if advance is not None:
                 advance(len(batch))
+        with archive.session() as session:
+            store.set_state(session, store.WATERMARK, str(upto))
+            if stored is None:
+                store.set_state(session, store.PARAMS, params)
     report.seconds = time.perf_counter() - started
+    report.stale = stored is not None and stored != params
     if report.stale:
         log.warning(
-            "works: %d contents were matched with other [works] settings; run `speech-archive works rebuild`",
-            report.stale,
+            "works: the stored sketches were made with other [works] settings; run `speech-archive works rebuild`"
         )
     return report
 
@@ -250,6 +257,7 @@ def rebuild(archive: Archive, settings: WorksSettings, *, advance: Advance | Non
     with works_lock(archive, settings.lock_wait_seconds), archive.session() as session:
         before = store.snapshot(session)
         old_ids = list(session.execute(select(Work.id)).scalars())
+        upto = store.newest_version(session)
         store.clear(session)
         items = store.pending(session)
         links = 0
@@ -259,6 +267,8 @@ def rebuild(archive: Archive, settings: WorksSettings, *, advance: Advance | Non
                 advance(len(batch))
         recluster(session, set(session.execute(select(WorkContent.id)).scalars()), settings, utcnow())
         store.alias_old_ids(session, old_ids, utcnow())
+        store.set_state(session, store.WATERMARK, str(upto))
+        store.set_state(session, store.PARAMS, params_digest(settings))
         after = store.snapshot(session)
     report = compare(before, after)
     report.links = links

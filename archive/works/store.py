@@ -25,6 +25,7 @@ from archive.storage.models import (
     WorkContent,
     WorkLink,
     WorkMember,
+    WorkState,
     utcnow,
 )
 from archive.works.cluster import Node, Star
@@ -52,39 +53,51 @@ class Pending:
     first_seen: dt.datetime
 
 
-def pending(session: Session) -> list[Pending]:
+OVERLAP = 1000
+"""Versions below the watermark looked at again: on PostgreSQL ids can commit out of order."""
+
+
+def get_state(session: Session, name: str) -> str | None:
+    return session.execute(select(WorkState.value).where(WorkState.name == name)).scalar_one_or_none()
+
+
+def set_state(session: Session, name: str, value: str) -> None:
+    stmt = _upsert(session)(WorkState).values(name=name, value=value)
+    session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
+
+
+def newest_version(session: Session) -> int:
+    return int(session.execute(select(func.max(Version.id))).scalar_one() or 0)
+
+
+def pending(session: Session, after: int | None = None) -> list[Pending]:
     """Contents without a sketch, earliest first (so a work's id is its earliest member from the start).
 
-    The anti-join walks the contents' primary key and probes ``work_contents``'
-    unique index; the versions are read only for the contents found.
+    ``after``: only contents of versions with a higher id (the watermark less
+    :data:`OVERLAP`), an index range instead of a walk over every content, so the
+    cost does not grow with the archive. ``None`` looks at every content (rebuild).
     """
-    hashes = list(
-        session.execute(
-            select(Content.hash)
-            .outerjoin(WorkContent, WorkContent.content_hash == Content.hash)
-            .where(WorkContent.id.is_(None))
-        ).scalars()
-    )
+    unmatched = WorkContent.id.is_(None)
+    if after is None:
+        stmt = select(Content.hash).outerjoin(WorkContent, WorkContent.content_hash == Content.hash).where(unmatched)
+    else:
+        stmt = (
+            select(Version.content_hash)
+            .outerjoin(WorkContent, WorkContent.content_hash == Version.content_hash)
+            .where(Version.id > max(0, after - OVERLAP), unmatched)
+            .distinct()
+        )
+    hashes = list(session.execute(stmt).scalars())
     out: list[Pending] = []
     partial = func.max(case((Version.partial.is_(true()), 1), else_=0))
     for chunk in _chunks(hashes):
-        stmt = (
+        facts = (
             select(Version.content_hash, partial, func.min(Version.created_at))
             .where(Version.content_hash.in_(chunk))
             .group_by(Version.content_hash)
         )
-        out.extend(Pending(h, bool(p), f) for h, p, f in session.execute(stmt))
+        out.extend(Pending(h, bool(p), f) for h, p, f in session.execute(facts))
     return sorted(out, key=lambda p: (p.first_seen, p.hash))
-
-
-def count_pending(session: Session) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Content)
-        .outerjoin(WorkContent, WorkContent.content_hash == Content.hash)
-        .where(WorkContent.id.is_(None))
-    )
-    return int(session.execute(stmt).scalar_one())
 
 
 def texts(session: Session, hashes: Collection[str]) -> dict[str, str]:
@@ -305,7 +318,5 @@ def alias_old_ids(session: Session, old_ids: Iterable[str], now: dt.datetime) ->
     return moved
 
 
-def stale_params(session: Session, params: str) -> int:
-    """How many stored sketches were made with other settings (a rebuild would remake them)."""
-    stmt = select(func.count()).select_from(WorkContent).where(WorkContent.params != params)
-    return int(session.execute(stmt).scalar_one())
+WATERMARK = "version_watermark"
+PARAMS = "sketch_params"

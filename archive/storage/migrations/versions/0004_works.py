@@ -91,8 +91,16 @@ def upgrade() -> None:
     with op.batch_alter_table("work_members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_work_members_work_id"), ["work_id"], unique=False)
 
+    op.create_table(
+        "work_state",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_work_state")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("work_state")
     with op.batch_alter_table("work_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_members_work_id"))
     op.drop_table("work_members")
