@@ -124,9 +124,18 @@ def link_new(session: Session, new: dict[int, Sketch], settings: WorksSettings) 
 
 
 def _fills(session: Session, result: Sequence[Star]) -> dict[str, list[Any]]:
+    """The fills of each work with two or more members; a work whose members did not change keeps its list.
+
+    Reading masked places back out of the texts is the dearest step of re-clustering
+    (every member's text is read and mapped), and most works a batch touches are
+    unchanged: a new content that joins nothing still re-clusters its own component.
+    """
     multi = [star for star in result if len(star.members) > 1 and any(m.node.masks for m in star.members)]
-    texts = store.texts(session, [m.node.hash for star in multi for m in star.members])
-    return {star.work_id: work_fills({m.node.hash: texts[m.node.hash] for m in star.members}) for star in multi}
+    kept = store.unchanged_fills(session, multi)
+    todo = [star for star in multi if star.work_id not in kept]
+    texts = store.texts(session, [m.node.hash for star in todo for m in star.members])
+    fresh = {star.work_id: work_fills({m.node.hash: texts[m.node.hash] for m in star.members}) for star in todo}
+    return {**kept, **fresh}
 
 
 def recluster(session: Session, seeds: set[int], settings: WorksSettings, now: dt.datetime) -> int:

@@ -217,6 +217,22 @@ def memberships(session: Session, ids: Collection[int]) -> dict[int, str]:
     return out
 
 
+def unchanged_fills(session: Session, result: Sequence[Star]) -> dict[str, list[Any]]:
+    """The stored fills of the works whose members are exactly those of a star (nothing to recompute)."""
+    ids = [m.node.id for star in result for m in star.members]
+    old = memberships(session, ids)
+    same = [star.work_id for star in result if all(old.get(m.node.id) == star.work_id for m in star.members)]
+    kept: dict[str, list[Any]] = {}
+    for chunk in _chunks(same):
+        for work_id, copies, fills in session.execute(
+            select(Work.id, Work.copies, Work.fills).where(Work.id.in_(chunk))
+        ):
+            star_size = next(len(s.members) for s in result if s.work_id == work_id)
+            if copies == star_size:
+                kept[work_id] = list(fills or [])
+    return kept
+
+
 def write_stars(session: Session, stars: Sequence[Star], fills: dict[str, list[Any]], now: dt.datetime) -> set[str]:
     """Replace the works of the stars' contents with the stars; old work ids left behind point to the new work.
 
