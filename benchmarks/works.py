@@ -172,13 +172,20 @@ def run_quality(docs: Sequence[Doc], settings: WorksSettings, workdir: Path) -> 
     }
 
 
-def _scale_child(size: int, workdir: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "benchmarks.works_scale", str(size), str(workdir)]
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+def _child(*args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.works_scale", *args], capture_output=True, text=True, check=False
+    )
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
             return dict(json.loads(line))
-    raise CrawlError(f"works scale benchmark at {size} failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+    raise CrawlError(f"works scale benchmark {args} failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+
+
+def _scale_child(size: int, workdir: Path) -> dict[str, Any]:
+    """Build an archive of ``size`` contents in one child, measure new contents in a fresh one (as a crawl)."""
+    built = _child("build", str(size), str(workdir))
+    return {**built, **_child("measure", built["database"])}
 
 
 def real_corpus(directory: Path, settings: WorksSettings, workdir: Path) -> dict[str, Any] | None:

@@ -1,10 +1,12 @@
-"""One size of the incremental-cost benchmark, in its own process: ``python -m benchmarks.works_scale N DIR``.
+"""One size of the incremental-cost benchmark: ``python -m benchmarks.works_scale build N DIR`` then ``measure DB``.
 
-Builds an archive of N contents (generated speeches, a third of them re-posts of
-earlier ones with other masking or truncated), matches them all (setup, timed
-apart), then stores 200 new contents (half copies of stored speeches, half new
-speeches) and times matching just those: the cost a crawl adds per new content
-when the archive already holds N. Prints one JSON line.
+``build`` makes an archive of N contents (generated speeches, a third of them
+re-posts of earlier ones with other masking or truncated) and matches them all
+(the setup, timed apart), then checkpoints SQLite's write-ahead log: an archive
+at rest. ``measure``, in a fresh process as a crawl would be, stores 200 new
+contents (a third copies of stored speeches) and times matching just those:
+the cost a crawl adds per new content when the archive already holds N. Each
+prints one JSON line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from archive.cleaning.metadata import count_masks
 from archive.cleaning.normalize import content_hash
@@ -79,9 +81,8 @@ def store(archive: Archive, items: list[tuple[str, int]], start: int) -> None:
                 conn.execute(insert(table), rows[k : k + 2000])
 
 
-def main(size: int, workdir: Path) -> dict[str, Any]:
+def build(size: int, workdir: Path) -> dict[str, Any]:
     rng = random.Random(f"works-scale:{size}")
-    settings = WorksSettings()
     db = workdir / f"scale-{size}.sqlite3"
     with Archive(f"sqlite:///{db}") as archive:
         with archive.session() as s:
@@ -91,18 +92,32 @@ def main(size: int, workdir: Path) -> dict[str, Any]:
         store(archive, texts(rng, size, 10_000_000, known), 0)
         stored = time.perf_counter() - started
         started = time.perf_counter()
-        setup = match_pending(archive, settings)
+        setup = match_pending(archive, WorksSettings())
         setup_seconds = time.perf_counter() - started
-        new = texts(rng, NEW, 90_000_000, known)
-        store(archive, new, size)
-        started = time.perf_counter()
-        report = match_pending(archive, settings)
-        seconds = time.perf_counter() - started
+        with archive.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    (workdir / f"scale-{size}.known").write_text(" ".join(map(str, known)))
     return {
+        "database": str(db),
         "contents": setup.contents,
         "setup_store_seconds": round(stored, 1),
         "setup_match_seconds": round(setup_seconds, 1),
         "setup_match_ms_per_content": round(1000 * setup_seconds / max(1, setup.contents), 3),
+        "peak_rss_mb_setup": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def measure(db: Path) -> dict[str, Any]:
+    known = [int(x) for x in db.with_suffix(".known").read_text().split()]
+    rng = random.Random(f"works-scale-new:{len(known)}")
+    with Archive(f"sqlite:///{db}") as archive:
+        with archive.session() as s:
+            count = s.execute(select(func.count()).select_from(Page)).scalar_one()
+        store(archive, texts(rng, NEW, 90_000_000, known), count)
+        started = time.perf_counter()
+        report = match_pending(archive, WorksSettings())
+        seconds = time.perf_counter() - started
+    return {
         "new_contents": report.contents,
         "new_ms_per_content": round(1000 * seconds / max(1, report.contents), 3),
         "new_candidates_per_content": round(report.candidates / max(1, report.contents), 2),
@@ -113,4 +128,7 @@ def main(size: int, workdir: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]), Path(sys.argv[2]))))
+    if sys.argv[1] == "build":
+        print(json.dumps(build(int(sys.argv[2]), Path(sys.argv[3]))))
+    else:
+        print(json.dumps(measure(Path(sys.argv[2]))))
