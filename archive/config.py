@@ -236,12 +236,59 @@ class DaemonSettings(_Model):
     lease_seconds: int = Field(900, ge=5)
 
 
+class WorksSettings(_Model):
+    """How contents are grouped into works (docs/WORKS.md gives the figures behind each default).
+
+    The sketch keys (``shingle_size`` … ``head_anchor_every``) decide what is stored per
+    content; changing one needs ``speech-archive works rebuild``. The thresholds decide
+    which pairs join; a rebuild applies a new value to what is already matched.
+    """
+
+    match_after_crawl: bool = True
+    """Match the contents a crawl stored right after its spiders close (in the crawl process)."""
+    shingle_size: int = Field(5, ge=2, le=12)
+    """Characters per shingle of the matching form."""
+    num_perm: int = Field(128, ge=16, le=1024)
+    """MinHash permutations of the whole-text signature (stored per content)."""
+    bands: int = Field(16, ge=1)
+    """LSH bands of the whole-text signature; rows per band = num_perm / bands."""
+    head_windows: int = Field(4, ge=0, le=16)
+    """Windows at the start of a text (the start and content-defined anchors) with their own signatures."""
+    head_window_shingles: int = Field(200, ge=20)
+    """Shingles per head window."""
+    head_num_perm: int = Field(64, ge=8, le=512)
+    """MinHash permutations per head window."""
+    head_bands: int = Field(8, ge=1)
+    """LSH bands per head window; rows per band = head_num_perm / head_bands."""
+    head_anchor_every: int = Field(64, ge=8)
+    """Mean distance in shingles between content-defined anchors (1 in N shingles is one)."""
+    join_containment: float = Field(0.8, gt=0, le=1)
+    """A pair joins when this share of the smaller text's shingles is found in the larger one."""
+    min_shingles: int = Field(200, ge=10)
+    """Texts with fewer shingles never join (short template texts are contained in too much)."""
+    full_copy: float = Field(0.9, gt=0, le=1)
+    """A complete member covering and contained in the canonical at this share is a full copy, else a variant."""
+    batch_size: int = Field(200, ge=1, le=100_000)
+    """Contents matched per transaction."""
+    lock_wait_seconds: float = Field(60.0, ge=0, le=3600)
+    """How long matching waits for another process that is matching; then it leaves the contents for the next run."""
+
+    @model_validator(mode="after")
+    def _bands_divide(self) -> WorksSettings:
+        pairs = ((self.num_perm, self.bands, "bands"), (self.head_num_perm, self.head_bands, "head_bands"))
+        for perms, bands, name in pairs:
+            if bands > perms or perms % bands:
+                raise ValueError(f"{name} = {bands} must divide the permutations ({perms}) evenly")
+        return self
+
+
 class Config(_Model):
     """The whole validated configuration."""
 
     archive: ArchiveSettings = ArchiveSettings()
     crawl: CrawlSettings = CrawlSettings()
     daemon: DaemonSettings = DaemonSettings()
+    works: WorksSettings = WorksSettings()
     sites: list[SiteConfig] = []
     profiles: dict[str, ProfileConfig] = {}
     profiles_dir: str = DEFAULT_PROFILES_DIR

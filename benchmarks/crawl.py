@@ -51,6 +51,7 @@ def run_benchmark(pages: int, page_kb: int, workers: int | None, echo: Callable[
                  "concurrency_per_domain": 32, "retries": 0}
             )  # fmt: skip
             doc["sites"][0]["max_list_pages"] = pages // PER_PAGE + 2
+            doc["works"] = {"match_after_crawl": False}  # the crawl is measured here; bench-works measures matching
             config = Path(tmp) / f"{mode}.toml"
             config.write_text(tomli_w.dumps(doc), encoding="utf-8")
             echo(f"running {mode} on {pages} pages of ~{page_kb} KB…")

@@ -78,6 +78,8 @@ class CrawlReport:
 
     def __init__(self, sites: list[str]) -> None:
         self.sites = {name: SiteReport(name) for name in sites}
+        self.works: dict[str, Any] | None = None
+        """What matching the new contents to works did after the spiders closed (archive.works)."""
 
     def table(self) -> Table:
         table = Table(title="speech-archive crawl", expand=False)

@@ -16,9 +16,11 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from archive.config import Config, SiteConfig
+from archive.errors import LeaseHeldError
 from archive.storage import Archive, RecheckPolicy
 from archive.storage.queries import crawl_plan_rows
 from archive.storage.runs import close_dead_runs, sync_sites
+from archive.works import match_pending
 from crawler.pipeline import CrawlContext
 from crawler.report import CrawlReport
 from crawler.settings import scrapy_settings, site_settings
@@ -48,6 +50,33 @@ def plan_for(archive: Archive, config: Config, site: SiteConfig, *, full: bool, 
         full=full,
         stop_after_known_pages=config.crawl.stop_after_known_pages,
     )
+
+
+def match_works(archive: Archive, config: Config, report: CrawlReport) -> None:
+    """Link the contents this crawl stored to their works, in this process, once the spiders are closed.
+
+    Here rather than per page: matching reads other contents' texts and rewrites
+    works, which would hold each page's transaction open on the reactor thread;
+    after the crawl it is one batch per transaction and the pages are already safe.
+    A failure is logged, never fatal: the contents stay pending for the next run.
+    """
+    try:
+        result = match_pending(archive, config.works)
+    except LeaseHeldError as exc:
+        log.warning("works not matched now: %s", exc)
+        return
+    except Exception as exc:  # the crawl's pages are stored; matching can run again later
+        log.error("works matching failed (%s); run `speech-archive works update`", exc)
+        return
+    report.works = result.as_dict()
+    if result.contents:
+        log.info(
+            "works: matched %d new contents (%d links, %d works written) in %.2f s",
+            result.contents,
+            result.links,
+            result.works,
+            result.seconds,
+        )
 
 
 def run_crawl(
@@ -88,6 +117,8 @@ def run_crawl(
             process.crawl(spider_class(config, site), site=site, plan=plans[site.name], context=context)
         with display(report) if display is not None else contextlib.nullcontext():
             process.start()
+        if config.works.match_after_crawl:
+            match_works(archive, config, report)
     finally:
         if workers is not None:
             workers.close()

@@ -36,6 +36,8 @@ class _Article:
     paragraphs: tuple[str, ...] | None = None
     revision: int = 0
     gone: int | None = None
+    origin: tuple[str, int] | None = None
+    """(site, id) of the article this one re-posts: the replica's truth about works."""
 
 
 class Catalogue:
@@ -239,9 +241,40 @@ class Catalogue:
         with self.lock:
             return [self._new_article() for _ in range(count)][::-1]
 
-    def add_copy(self, title: str, paragraphs: Sequence[str], mask: str) -> int:
+    def add_copy(
+        self,
+        title: str,
+        paragraphs: Sequence[str] | None,
+        mask: str,
+        *,
+        origin: tuple[str, int],
+        speech_seed: int | None = None,
+    ) -> int:
+        """A re-post: the given body, or (``paragraphs`` None) the speech ``speech_seed`` rendered with ``mask``."""
         with self.lock:
-            return self._new_article(title=title, paragraphs=tuple(paragraphs), mask=mask)
+            aid = self._new_article(title=title, mask=mask, origin=origin)
+            art = self._by_id[aid]
+            if paragraphs is not None:
+                art.paragraphs = tuple(paragraphs)
+            elif speech_seed is not None:
+                art.speech_seed = speech_seed
+            return aid
+
+    def origin(self, aid: int) -> tuple[str, int]:
+        """The article this one copies (itself when it is an original)."""
+        with self.lock:
+            return self._get(aid).origin or (self.site.name, aid)
+
+    def seed_of(self, aid: int) -> tuple[int, bool]:
+        """The article's speech seed, and whether its body was edited (then the seed no longer renders it)."""
+        with self.lock:
+            art = self._get(aid)
+            return art.speech_seed, art.paragraphs is not None
+
+    def origins(self) -> list[tuple[int, tuple[str, int]]]:
+        """(id, origin) of every live article."""
+        with self.lock:
+            return [(a.aid, a.origin or (self.site.name, a.aid)) for a in self._live]
 
     def remove(self, aid: int, status: int) -> None:
         with self.lock:

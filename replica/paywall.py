@@ -86,3 +86,36 @@ def preview_plan(paragraphs: Sequence[str], rng: random.Random) -> BodyPlan:
     cut = max(opening_end + 10, int(full * rng.uniform(0.35, 0.6)))
     cut = _nudge(text, min(cut, full - 5), full - 2) if full > 20 else max(1, full - 1)
     return BodyPlan(blocks=(("p", text[:cut]),), partial=True)
+
+
+def kept_plan(paragraphs: Sequence[str], keep: float, rng: random.Random, *, gap: bool = True) -> BodyPlan:
+    """A wm114-style paywall that shows about ``keep`` of the text (benchmarks choose the share).
+
+    With ``gap`` the shown text is a first part, a gap, then a second part, as on the
+    real site; the tail is always cut. ``keep >= 1`` shows everything.
+    """
+    full = sum(len(p) for p in paragraphs)
+    if keep >= 1 or full < 200:
+        return full_plan(paragraphs)
+    text = "".join(paragraphs)
+    shown = max(40, int(full * keep))
+    first = int(shown * rng.uniform(0.45, 0.75)) if gap else shown
+    first = _nudge(text, max(20, first), full - 30)
+    hole = int(full * rng.uniform(0.05, 0.2)) if gap else 0
+    if first + hole + (shown - first) > full - 20:
+        hole = max(0, full - 20 - shown)
+    if hole < 20:
+        t0 = _nudge(text, min(shown, full - 20), full - 10)
+        return BodyPlan(blocks=tuple(_pieces(paragraphs, [(0, t0)])), partial=True, gaps=(), declared=full, shown=t0)
+    g1 = _nudge(text, first + hole, full - 20)
+    t0 = _nudge(text, min(g1 + (shown - first), full - 15), full - 10)
+    blocks = _pieces(paragraphs, [(0, first), (g1, t0)])
+    return BodyPlan(blocks=tuple(blocks), partial=True, gaps=(g1 - first,), declared=full, shown=first + t0 - g1)
+
+
+def cut_plan(paragraphs: Sequence[str], keep: float) -> BodyPlan:
+    """A biganzi-style preview cut mid-sentence after about ``keep`` of the text."""
+    text = "".join(paragraphs)
+    full = len(text)
+    cut = _nudge(text, min(max(20, int(full * keep)), full - 5), full - 2) if full > 40 else max(1, full - 1)
+    return BodyPlan(blocks=(("p", text[:cut]),), partial=True)

@@ -26,6 +26,7 @@ from replica.catalogue import Catalogue
 from replica.faults import CHALLENGE_PAGE, Fault, broken_gbk
 from replica.model import ExpectedArticle
 from replica.sites import ALL_SITE_NAMES, SITE_NAMES, SITES, get_site
+from replica.textgen import MASK_STYLES
 
 
 class RequestRecord(NamedTuple):
@@ -273,10 +274,38 @@ class ReplicaServer:
         """Publish ``n`` new articles at the top of list page 1; ids newest first."""
         return self._catalogue(site).add(n)
 
-    def repost(self, src_site: str, aid: int, dst_site: str) -> int:
-        """Publish the source's title and current body (masks as in the source) on ``dst_site``."""
-        title, body, mask = self._catalogue(src_site).title_and_body(aid)
-        return self._catalogue(dst_site).add_copy(title, body, mask)
+    def repost(self, src_site: str, aid: int, dst_site: str, *, mask: str | None = None) -> int:
+        """Publish the source's title and body on ``dst_site``; the new article's id.
+
+        ``mask=None`` copies the body as the source shows it (same masks: the same
+        cleaned text, one content). ``mask="site"`` re-renders the speech with the
+        destination's masking, any key of ``replica.textgen.MASK_STYLES`` with that
+        style (``""`` spells the names out): another content of the same work. The
+        destination shows the copy its own way (wm114 may paywall it, biganzi
+        previews it). Either way the copy belongs to the source's work
+        (:meth:`true_works`).
+        """
+        source, target = self._catalogue(src_site), self._catalogue(dst_site)
+        title, body, source_mask = source.title_and_body(aid)
+        origin = source.origin(aid)
+        if mask is None:
+            return target.add_copy(title, body, source_mask, origin=origin)
+        style = SITES[dst_site].mask if mask == "site" else mask
+        if style not in MASK_STYLES:
+            raise ValueError(f"unknown mask style {mask!r}; use 'site' or one of {sorted(MASK_STYLES)}")
+        seed, edited = source.seed_of(aid)
+        if edited:
+            raise ValueError(f"{src_site} article {aid} was edited; re-post it with mask=None")
+        return target.add_copy(title, None, style, origin=origin, speech_seed=seed)
+
+    def true_works(self) -> list[set[str]]:
+        """The replica's works: the URLs of each original article and all its re-posts (live articles only)."""
+        groups: dict[tuple[str, int], set[str]] = {}
+        for site in self._names:
+            catalogue = self._catalogues[site]
+            for aid, origin in catalogue.origins():
+                groups.setdefault(origin, set()).add(self.article_url(site, aid))
+        return sorted(groups.values(), key=sorted)
 
     def remove_article(self, site: str, aid: int, status: int = 404) -> None:
         """Take an article down: unlisted, its URL answers ``status`` (404 or 410)."""

@@ -168,4 +168,78 @@ def bench_export(rows: int, fmt: str, workdir: Path | None, as_json: bool) -> No
     out_console.print(table)
 
 
-COMMANDS = (bench, bench_clean, bench_export)
+def _default_real_corpus() -> Path | None:
+    """../shared/corpus/cleaneval-zh beside the repository, when it is there."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cleaneval-zh"
+    return path if path.is_dir() else None
+
+
+@click.command("bench-works")
+@click.option(
+    "--works",
+    "works",
+    type=click.IntRange(10, 100_000),
+    default=300,
+    show_default=True,
+    help="Works (speeches) in the labelled corpus, each posted 2–6 times.",
+)
+@click.option(
+    "--negatives",
+    type=click.IntRange(0, 100_000),
+    default=300,
+    show_default=True,
+    help="Hard negatives: other speeches sharing template paragraphs with a work.",
+)
+@click.option(
+    "--scales",
+    default="1000,100000",
+    show_default=True,
+    metavar="N,N…",
+    help="Archive sizes at which to measure the cost of matching new contents ('' skips it).",
+)
+@click.option(
+    "--real-corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Hand-cleaned real texts (*.txt) to match too (default: ../shared/corpus/cleaneval-zh if present).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def bench_works(works: int, negatives: int, scales: str, real_corpus: Path | None, as_json: bool) -> None:
+    """Measure works matching: pairwise precision/recall, ARI, truncated recall, canonical accuracy, cost."""
+    from benchmarks.works import run_benchmark
+
+    try:
+        sizes = [int(s) for s in scales.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise UsageError(f"--scales {scales!r} is not a list of sizes; use e.g. 1000,100000") from None
+    report = run_benchmark(works, negatives, sizes, _echo(as_json), real=real_corpus or _default_real_corpus())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"bench-works: {works} works, {negatives} hard negatives, {report['cores']} cores")
+    table.add_column("figure")
+    for name in ("replica", "real_texts"):
+        if report.get(name):
+            table.add_column(name, justify="right")
+    keys = (
+        "documents",
+        "pairwise_precision",
+        "pairwise_recall",
+        "adjusted_rand_index",
+        "truncated_recall_30pct",
+        "canonical_accuracy",
+        "match_ms_per_document",
+        "match_ms_per_5000_chars",
+        "sketch_ms_per_5000_chars",
+    )
+    for key in keys:
+        table.add_row(key, *(str(report[n].get(key, "")) for n in ("replica", "real_texts") if report.get(n)))
+    out_console.print(table)
+    for row in report["incremental"]:
+        out_console.print(
+            f"archive of {row['contents']:,} contents: {row['new_ms_per_content']} ms per new content "
+            f"({row['new_candidates_per_content']} candidates each)"
+        )
+
+
+COMMANDS = (bench, bench_clean, bench_export, bench_works)

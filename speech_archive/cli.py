@@ -14,6 +14,7 @@ from archive.config import Config
 from archive.errors import CrawlError, UsageError
 from archive.storage import Archive
 from archive.storage.queries import cleaning_health, list_runs, page_history, run_dict, site_status, version_text
+from archive.works.queries import page_work_line
 from scheduler.jobstore import next_run_times
 from speech_archive import (
     __version__,
@@ -24,6 +25,7 @@ from speech_archive import (
     learn_cmd,
     reclean_cmd,
     replica_cmd,
+    works_cmd,
 )
 from speech_archive.console import (
     GROUP_CONFIG_KEY,
@@ -82,6 +84,12 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
+    if report.works and report.works["contents"]:
+        w = report.works
+        err_console.print(
+            f"works: matched {w['contents']} new contents ({w['links']} links, {w['works_written']} works written)",
+            highlight=False,
+        )
     for r in report.sites.values():
         if r.error:
             err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False, soft_wrap=True)
@@ -187,7 +195,10 @@ def history(url: str, config_path: Path | None) -> None:
                 "yes" if v.partial else "",
                 v.title or "",
             )
+        work_line = page_work_line(session, page.id)
     out_console.print(table)
+    if work_line:
+        out_console.print(work_line, highlight=False, markup=False, soft_wrap=True)
 
 
 @main.command()
@@ -195,10 +206,13 @@ def history(url: str, config_path: Path | None) -> None:
 @click.option("--version", "number", type=click.IntRange(min=1), help="Version number (default: latest).")
 @config_option
 def show(url: str, number: int | None, config_path: Path | None) -> None:
-    """Print the cleaned text of the page at URL."""
+    """Print the cleaned text of the page at URL (and, on stderr, the work it belongs to)."""
     config = get_config(config_path)
     with open_archive(config) as archive, archive.session() as session:
-        _version, text = version_text(session, url, number)
+        version, text = version_text(session, url, number)
+        work_line = page_work_line(session, version.page_id)
+    if work_line:  # on stderr: stdout stays exactly the text, for pipes
+        err_console.print(work_line, highlight=False, markup=False, soft_wrap=True)
     sys.stdout.write(text + "\n")
 
 
@@ -257,5 +271,6 @@ for command in (
     extract_cmd.extract,
     reclean_cmd.reclean,
     learn_cmd.learn_profile,
+    *works_cmd.COMMANDS,
 ):
     main.add_command(command)

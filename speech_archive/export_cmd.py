@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 def _summary(result: ExportResult) -> str:
     where = str(result.path) if result.path else "standard output"
-    unit = "captures" if FORMATS[result.format].per_capture else "rows"
+    unit = (
+        "works"
+        if result.counts.get("works") is not None and "versions" not in result.counts
+        else ("captures" if FORMATS[result.format].per_capture else "rows")
+    )
     text = f"wrote {result.rows:,} {unit} to {where} ({result.size / 1e6:,.1f} MB, {result.seconds:.1f} s)"
     if result.manifest_path:
         text += f"; manifest {result.manifest_path}"
@@ -58,6 +62,9 @@ def _summary(result: ExportResult) -> str:
 )
 @click.option("--unique-content", is_flag=True, help="One row per content hash, listing every page and site.")
 @click.option("--complete-only", is_flag=True, help="Drop partial (paywalled/truncated) texts.")
+@click.option(
+    "--works", "works", is_flag=True, help="One row per work: canonical text and metadata, its copies as a list."
+)
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel (Chinese Windows) reads it right.")
 @click.option("--since-last", metavar="NAME", help="Only what is new since the last export with this cursor name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (counts, sha256, paths) as JSON on stdout.")
@@ -72,6 +79,7 @@ def export_command(
     versions: str,
     unique_content: bool,
     complete_only: bool,
+    works: bool,
     excel: bool,
     since_last: str | None,
     as_json: bool,
@@ -88,6 +96,7 @@ def export_command(
         versions=versions.lower(),
         unique_content=unique_content,
         complete_only=complete_only,
+        works=works,
         excel=excel,
         since_last=since_last,
     )

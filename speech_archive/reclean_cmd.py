@@ -12,11 +12,12 @@ from pathlib import Path
 import click
 
 from archive.cleaning import ProfileBook
-from archive.errors import NotFoundError
+from archive.errors import LeaseHeldError, NotFoundError
 from archive.storage import Archive
 from archive.storage.leases import LeaseKeeper, holder_name
 from archive.storage.reclean import SiteCleaning, count_pages, iter_site_names
 from archive.storage.reclean import reclean as run_reclean
+from archive.works import match_pending
 from speech_archive.console import config_option, err_console, get_config
 from speech_archive.progress import Progress
 
@@ -52,7 +53,13 @@ def reclean(site_names: tuple[str, ...], dry_run: bool, as_json: bool, config_pa
             total = count_pages(archive, list(sites))
             with Progress("reclean", err_console, unit="pages", total=total, quiet=as_json) as progress:
                 report = run_reclean(archive, book, sites, dry_run=dry_run, progress=progress.advance)
-    result = {**report.as_dict(), "dry_run": dry_run}
+        works = None
+        if not dry_run and report.counts.get("recleaned") and config.works.match_after_crawl:
+            try:  # re-cleaned texts are new contents: link them to their works as a crawl would
+                works = match_pending(archive, config.works).as_dict()
+            except LeaseHeldError as exc:
+                err_console.print(f"works not matched now: {exc}", highlight=False, markup=False)
+    result = {**report.as_dict(), "dry_run": dry_run, "works": works}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

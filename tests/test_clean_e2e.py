@@ -80,6 +80,7 @@ def test_reclean_records_a_better_cleaner_as_reclean_versions_never_as_edits(rep
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["recleaned"] == 12 and report["sites"]["zhongyi"]["recleaned"] == 12
+    assert report["works"]["contents"] == 12, "re-cleaned texts are new contents, matched to works at once"
     rows = query(db, "SELECT number, change, extractor_version, capture_id FROM versions WHERE number = 2")
     assert len(rows) == 12 and {r[1] for r in rows} == {"reclean"}
     assert {r[2] for r in rows} == set(report["extractor_versions"]) and first_version not in report[

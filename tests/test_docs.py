@@ -31,6 +31,7 @@ def _keys(model: type[BaseModel]) -> list[str]:
         ("[archive]", cfg.ArchiveSettings),
         ("[crawl]", cfg.CrawlSettings),
         ("[daemon]", cfg.DaemonSettings),
+        ("[works]", cfg.WorksSettings),
         ("[[sites]]", cfg.SiteConfig),
         ("[profiles.NAME]", cfg.ProfileConfig),
     ],

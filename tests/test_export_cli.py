@@ -10,7 +10,14 @@ import pytest
 from conftest import REPO, cli
 from export_helpers import VERSION_FIELDS, build_corpus, read_csv, read_jsonl
 
-from archive.export.schema import CONTENT_COLUMNS, GAP_FIELDS, OCCURRENCE_FIELDS, VERSION_COLUMNS
+from archive.export.schema import (
+    CONTENT_COLUMNS,
+    COPY_FIELDS,
+    GAP_FIELDS,
+    OCCURRENCE_FIELDS,
+    VERSION_COLUMNS,
+    WORK_COLUMNS,
+)
 from speech_archive.export_cmd import export_command
 
 
@@ -109,7 +116,10 @@ def test_bench_export_reports_rows_per_second_and_peak_rss_for_each_format(tmp_p
 def test_every_column_option_and_format_is_documented() -> None:
     doc = (REPO / "docs" / "EXPORT.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_]+)`", doc, flags=re.MULTILINE))
-    columns = {c.name for c in (*VERSION_COLUMNS, *CONTENT_COLUMNS, *OCCURRENCE_FIELDS, *GAP_FIELDS)}
+    columns = {
+        c.name
+        for c in (*VERSION_COLUMNS, *CONTENT_COLUMNS, *OCCURRENCE_FIELDS, *GAP_FIELDS, *WORK_COLUMNS, *COPY_FIELDS)
+    }
     assert columns <= documented, f"undocumented columns: {sorted(columns - documented)}"
     options = {opt for p in export_command.params for opt in p.opts if opt.startswith("--")}
     missing = sorted(o for o in options if f"`{o}" not in doc)

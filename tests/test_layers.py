@@ -1,7 +1,7 @@
 """Dependencies point one way, stage by stage; docs/ARCHITECTURE.md draws the same table.
 
 archive.config, archive.errors   <- every layer (they import no storage)
-archive.cleaning                 <- archive.storage <- archive.export
+archive.cleaning                 <- archive.storage <- archive.works <- archive.export
 archive  <- crawler  <- scheduler  <- speech_archive (the command line, on top)
 benchmarks sit beside the command line; replica depends on nothing of ours.
 """
@@ -22,8 +22,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "archive.config": ("archive.storage", "archive.cleaning", "archive.export", "sqlalchemy", *THIRD_PARTY_CRAWL),
     "archive.errors": ("archive", "sqlalchemy", *THIRD_PARTY_CRAWL),
     "archive.records": ("archive.storage", "archive.export", "sqlalchemy", *THIRD_PARTY_CRAWL),
-    "archive.cleaning": ("archive.storage", "archive.export", "archive.records", "sqlalchemy", *THIRD_PARTY_CRAWL),
-    "archive.storage": ("archive.export", *THIRD_PARTY_CRAWL),
+    "archive.cleaning": (
+        "archive.storage",
+        "archive.works",
+        "archive.export",
+        "archive.records",
+        "sqlalchemy",
+        *THIRD_PARTY_CRAWL,
+    ),
+    "archive.storage": ("archive.works", "archive.export", *THIRD_PARTY_CRAWL),
+    "archive.works": ("archive.export", "archive.records", *THIRD_PARTY_CRAWL),
     "archive": ("crawler", "scheduler", "speech_archive", "replica", "benchmarks", *THIRD_PARTY_CRAWL),
     "crawler": ("scheduler", "speech_archive", "replica", "benchmarks"),
     "scheduler": ("speech_archive", "replica", "benchmarks"),
@@ -94,6 +102,10 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     assert not any(_under("archive.cleaning", bad) for bad in rules_for("archive.storage.ingest"))
     assert any(_under("scrapy.http", bad) for bad in rules_for("archive.storage.ingest"))
     assert any(_under("speech_archive.cli", bad) for bad in rules_for("scheduler.daemon"))
+    assert any(_under("archive.export.rows", bad) for bad in rules_for("archive.works.match"))
+    assert any(_under("crawler.run", bad) for bad in rules_for("archive.works.queries"))
+    assert any(_under("archive.works.match", bad) for bad in rules_for("archive.storage.models"))
+    assert not any(_under("archive.works.queries", bad) for bad in rules_for("archive.export.rows"))
 
 
 def test_inner_packages_read_no_environment() -> None:

@@ -42,6 +42,8 @@ _MASKS = re.compile(
     r"|(?<=[\u4e00-\u9fff，。、“])_+|_+(?=[\u4e00-\u9fff])"
 )
 """Masked names: ``**`` / ``*`` (also numbers), ``XX``, ``×××``, ``□□``, ``某某`` and ``_`` standing for a name."""
+MASK_PATTERN = _MASKS
+"""The masks, for other stages (archive/works matches copies whatever their masking)."""
 _GENRE_WORDS = "|".join((
     "讲话稿", "讲话", "发言稿", "发言", "致辞", "致词", "主持词", "主持稿", "报告", "讲稿", "党课",
     "开幕词", "闭幕词", "欢迎词", "贺词", "讲评", "总结讲话", "动员讲话", "表态发言",

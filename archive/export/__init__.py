@@ -7,7 +7,7 @@ since-last cursor moved. Each stage is one small module:
 
     formats.py   the table of formats: extensions, compressions, unit, writer
     options.py   ExportOptions (the validated request) and time parsing
-    rows.py      the filtered, streaming queries, as plain dicts
+    rows.py      the filtered, streaming queries, as plain dicts (works: archive.works.queries)
     schema.py    the columns every tabular format shares
     jsonl.py, csvfile.py, parquet.py, warc.py   one writer per format
     output.py    temporary file, compression, SHA-256, atomic rename
@@ -41,6 +41,8 @@ from archive.export.schema import SCHEMA_VERSION, columns_for
 from archive.storage.dberrors import archive_error
 from archive.storage.engine import Archive
 from archive.storage.models import utcnow
+from archive.works.queries import count_works
+from archive.works.queries import export_rows as work_rows
 
 __all__ = ["FORMATS", "ExportOptions", "ExportResult", "Progress", "export", "parse_time"]
 
@@ -90,7 +92,16 @@ def _warcinfo(options: ExportOptions, tool_version: str) -> dict[str, str]:
     }
 
 
+def _work_batches(session: Session, options: ExportOptions) -> Iterator[list[Any]]:
+    for batch in work_rows(session, sites=options.sites, complete_only=options.complete_only):
+        for row in batch:
+            row["schema_version"] = SCHEMA_VERSION
+        yield batch
+
+
 def _batches(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> Iterator[list[Any]]:
+    if options.works:
+        return _work_batches(session, options)
     if options.spec.per_capture:
         return rowsource.capture_batches(session, options, window)
     if options.unique_content:
@@ -99,15 +110,29 @@ def _batches(session: Session, options: ExportOptions, window: rowsource.IdWindo
 
 
 def _total(session: Session, options: ExportOptions, window: rowsource.IdWindow) -> int:
+    if options.works:
+        return count_works(session)
     if options.spec.per_capture:
         return rowsource.count_rows(session, rowsource.capture_query(options, window), "record_capture_id")
     query = rowsource.version_query(options, window)
     return rowsource.count_rows(session, query, "content_hash" if options.unique_content else None)
 
 
+def _row_kind(options: ExportOptions) -> str:
+    if options.works:
+        return "work"
+    return "capture" if options.spec.per_capture else "content" if options.unique_content else "version"
+
+
 def _tally(counts: Counter[str], sites: Counter[str], options: ExportOptions, batch: list[Any]) -> None:
     """Running counts for the manifest; bounded by the number of sites, not rows."""
-    if options.spec.per_capture:
+    if options.works:
+        counts["works"] += len(batch)
+        for row in batch:
+            counts["copies"] += row["copy_count"]
+            counts["incomplete"] += not row["complete"]
+            sites.update(row["sites"])
+    elif options.spec.per_capture:
         counts["captures"] += len(batch)
         for capture in batch:
             counts["versions"] += len(capture.versions)
@@ -159,7 +184,7 @@ def export(
             writer = fmt.open_writer(
                 WriterRequest(
                     stream=target.stream,
-                    columns=columns_for(options.unique_content),
+                    columns=columns_for(options.unique_content, options.works),
                     excel=options.excel,
                     gzip=options.compression == "gzip",
                     filename=options.output.name if options.output else "-",
@@ -187,7 +212,10 @@ def export(
         target.abort()
         raise
     finished = clock()
-    total_rows = counts["captures"] if fmt.per_capture else counts["contents"] or counts["versions"]
+    if options.works:
+        total_rows = counts["works"]
+    else:
+        total_rows = counts["captures"] if fmt.per_capture else counts["contents"] or counts["versions"]
     summary = {"rows": total_rows, **dict(sorted(counts.items())), "by_site": dict(sorted(sites.items()))}
     manifest_file = None
     if options.output is not None:
@@ -195,7 +223,7 @@ def export(
             file=options.output,
             fmt=options.format,
             compression=options.compression,
-            row_kind="capture" if fmt.per_capture else "content" if options.unique_content else "version",
+            row_kind=_row_kind(options),
             schema_version=SCHEMA_VERSION,
             sha256=target.sha256,
             size=target.size,

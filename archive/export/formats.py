@@ -49,6 +49,8 @@ class Format:
     """Module with ``open_writer(request) -> Writer``."""
     note: str = ""
     """Why a format takes no compression suffix, for the error message."""
+    works: bool = True
+    """Can carry one row per work (``--works``); WARC's records are raw captures, not works."""
 
     @property
     def extension(self) -> str:
@@ -68,6 +70,6 @@ FORMATS: dict[str, Format] = {
             "parquet", (".parquet",), (), False, False, "archive.export.parquet",
             note="Parquet compresses its columns itself",
         ),
-        Format("warc", (".warc",), ("gzip",), False, True, "archive.export.warc"),
+        Format("warc", (".warc",), ("gzip",), False, True, "archive.export.warc", works=False),
     )
 }  # fmt: skip

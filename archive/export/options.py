@@ -74,6 +74,8 @@ class ExportOptions:
     since_last: str | None = None
     compression: str | None = None
     batch_size: int = 1000
+    works: bool = False
+    """One row per work (canonical text, copies as a list) instead of one per version."""
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -105,6 +107,8 @@ class ExportOptions:
             raise UsageError(
                 "--unique-content does not apply to WARC, whose records are per capture; use jsonl, csv or parquet"
             )
+        if self.works:
+            self._check_works(fmt)
         if self.since_last is not None and not _CURSOR_NAME.match(self.since_last):
             raise UsageError(
                 f"--since-last {self.since_last!r} is not a valid cursor name; use up to 100 letters, "
@@ -112,6 +116,29 @@ class ExportOptions:
             )
         if self.batch_size < 1:
             raise UsageError("batch size must be at least 1")
+
+    def _check_works(self, fmt: Format) -> None:
+        if not fmt.works:
+            raise UsageError(
+                f"--works does not apply to {fmt.name.upper()}, whose records are raw captures; "
+                "use --format jsonl, csv or parquet"
+            )
+        clashing = [
+            name
+            for name, on in (
+                ("--unique-content", self.unique_content),
+                ("--since-last", self.since_last is not None),
+                ("--since", self.since is not None),
+                ("--until", self.until is not None),
+                ("--versions latest", self.versions == "latest"),
+            )
+            if on
+        ]
+        if clashing:
+            raise UsageError(
+                f"--works exports one row per work and does not combine with {', '.join(clashing)}; "
+                "drop them (--site and --complete-only do apply)"
+            )
 
     @classmethod
     def parse(
@@ -127,6 +154,7 @@ class ExportOptions:
         complete_only: bool = False,
         excel: bool = False,
         since_last: str | None = None,
+        works: bool = False,
         now: dt.datetime | None = None,
     ) -> ExportOptions:
         """Build options from command-line strings; infer the format from ``-o`` when not given."""
@@ -160,6 +188,7 @@ class ExportOptions:
             excel=excel,
             since_last=since_last,
             compression=compression,
+            works=works,
         )
 
     @property
@@ -178,4 +207,5 @@ class ExportOptions:
             "unique_content": self.unique_content,
             "complete_only": self.complete_only,
             "since_last": self.since_last,
+            "works": self.works,
         }

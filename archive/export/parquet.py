@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from archive.export.formats import WriterRequest
-from archive.export.schema import GAP_FIELDS, OCCURRENCE_FIELDS, SCHEMA_VERSION, Column
+from archive.export.schema import COPY_FIELDS, GAP_FIELDS, OCCURRENCE_FIELDS, SCHEMA_VERSION, Column
 
 ROW_GROUP_ROWS = 4096
 """About 25 MB of Chinese text per group: big enough for fast scans, small enough for flat memory."""
@@ -23,6 +23,7 @@ ROW_GROUP_ROWS = 4096
 _SCALARS: dict[str, pa.DataType] = {
     "str": pa.string(),
     "int": pa.int64(),
+    "float": pa.float64(),
     "bool": pa.bool_(),
     "ts": pa.timestamp("us", tz="UTC"),
     "list_str": pa.list_(pa.string()),
@@ -38,6 +39,8 @@ def arrow_type(column: Column) -> pa.DataType:
         return pa.list_(_struct(GAP_FIELDS))
     if column.kind == "occurrences":
         return pa.list_(_struct(OCCURRENCE_FIELDS))
+    if column.kind == "copies":
+        return pa.list_(_struct(COPY_FIELDS))
     return _SCALARS[column.kind]
 
 

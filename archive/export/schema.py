@@ -16,7 +16,7 @@ from typing import Any, Literal
 SCHEMA_VERSION = 1
 """Bumped when a column is renamed, removed or changes meaning; adding a column does not bump it."""
 
-Kind = Literal["str", "int", "bool", "ts", "list_str", "gaps", "occurrences"]
+Kind = Literal["str", "int", "float", "bool", "ts", "list_str", "gaps", "occurrences", "copies"]
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,48 @@ OCCURRENCE_FIELDS: tuple[Column, ...] = (
 
 GAP_FIELDS: tuple[Column, ...] = (Column("offset", "int", nullable=False), Column("omitted_chars", "int"))
 
+WORK_COLUMNS: tuple[Column, ...] = (
+    Column("schema_version", "int", nullable=False),
+    Column("work_id", "str", nullable=False),
+    Column("copy_count", "int", nullable=False),
+    Column("page_count", "int", nullable=False),
+    Column("sites", "list_str", nullable=False),
+    Column("complete", "bool", nullable=False),
+    Column("canonical_hash", "str", nullable=False),
+    Column("canonical_url", "str"),
+    Column("title", "str"),
+    Column("published_at", "ts"),
+    Column("speaker", "str"),
+    Column("occasion", "str"),
+    Column("genre", "str"),
+    Column("char_count", "int", nullable=False),
+    Column("masked_count", "int", nullable=False),
+    Column("first_captured_at", "ts"),
+    Column("last_captured_at", "ts"),
+    Column("copies", "copies", nullable=False),
+    Column("fills", "int", nullable=False),
+    Column("text", "str", nullable=False),
+)
+"""One row per work (``--works``): the canonical copy's text and metadata, every copy in ``copies``."""
 
-def columns_for(unique_content: bool) -> tuple[Column, ...]:
+COPY_FIELDS: tuple[Column, ...] = (
+    Column("content_hash", "str", nullable=False),
+    Column("role", "str", nullable=False),
+    Column("containment", "float", nullable=False),
+    Column("similarity", "float", nullable=False),
+    Column("partial", "bool", nullable=False),
+    Column("masks", "int", nullable=False),
+    Column("char_count", "int", nullable=False),
+    Column("sites", "list_str", nullable=False),
+    Column("urls", "list_str", nullable=False),
+    Column("first_captured_at", "ts"),
+)
+"""The fields of one entry of a work row's ``copies`` list."""
+
+
+def columns_for(unique_content: bool, works: bool = False) -> tuple[Column, ...]:
+    if works:
+        return WORK_COLUMNS
     return CONTENT_COLUMNS if unique_content else VERSION_COLUMNS
 
 
@@ -102,12 +142,18 @@ def _occurrence_json(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "captured_at": iso(item["captured_at"])}
 
 
+def _copy_json(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "first_captured_at": iso(item["first_captured_at"])}
+
+
 def json_value(column: Column, value: Any) -> Any:
     """The JSON form of one cell (timestamps as ISO strings, the rest as they are)."""
     if column.kind == "ts":
         return iso(value)
     if column.kind == "occurrences":
         return [_occurrence_json(item) for item in value]
+    if column.kind == "copies":
+        return [_copy_json(item) for item in value]
     return value
 
 
@@ -121,7 +167,7 @@ def csv_cell(column: Column, value: Any) -> str:
         return ""
     if column.kind == "bool":
         return "true" if value else "false"
-    if column.kind in ("list_str", "gaps", "occurrences"):
+    if column.kind in ("list_str", "gaps", "occurrences", "copies"):
         return json.dumps(json_value(column, value), ensure_ascii=False, separators=(",", ":"))
     if column.kind == "ts":
         return iso(value) or ""

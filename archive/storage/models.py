@@ -3,6 +3,9 @@
 site 1─* page 1─* capture *─1 raw_page (content-addressed, zstd)
                1─* version *─1 content (one row per content hash)
 site 1─* crawl_run 1─* capture
+content 1─1 work_content 1─* work_bucket      (matching sketch, LSH band buckets)
+work_content *─* work_content via work_link    (pairs that passed the join rule)
+work 1─* work_member *─1 work_content           (a work links contents, never merges them)
 
 Types are chosen to be portable between SQLite and PostgreSQL: JSON for
 lists, a UTC-normalising DateTime, no dialect-specific column types.
@@ -15,8 +18,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -239,3 +244,93 @@ class ExportCursor(Base):
     last_capture_id: Mapped[int] = mapped_column(Integer, default=0)
     exports: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WorkContent(Base):
+    """One content as the work matcher sees it: its MinHash signature and the figures canonical choice needs.
+
+    Derived data (archive/works): rebuilt by ``speech-archive works rebuild``; the text
+    itself stays in ``contents``, untouched. ``id`` is a small integer so the band
+    buckets and links stay narrow.
+    """
+
+    __tablename__ = "work_contents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("contents.hash"), unique=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    """The whole-text MinHash signature, little-endian uint32 per permutation."""
+    shingles: Mapped[int]
+    """Distinct shingles of the matching form."""
+    length: Mapped[int]
+    """Characters of the matching form (masks not counted): what "longest" compares."""
+    masks: Mapped[int]
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen: Mapped[dt.datetime]
+    params: Mapped[str] = mapped_column(String(40))
+    """Digest of the sketch settings that made the signature and buckets."""
+    matched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WorkBucket(Base):
+    """LSH band buckets in the database: one row per (bucket key, content), looked up by key."""
+
+    __tablename__ = "work_buckets"
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("work_contents.id"), primary_key=True, index=True)
+
+
+class WorkLink(Base):
+    """A pair of contents that passed the join rule (``a_id < b_id``), with their shared shingles."""
+
+    __tablename__ = "work_links"
+
+    a_id: Mapped[int] = mapped_column(ForeignKey("work_contents.id"), primary_key=True)
+    b_id: Mapped[int] = mapped_column(ForeignKey("work_contents.id"), primary_key=True, index=True)
+    shared: Mapped[int]
+
+
+class Work(Base):
+    """One speech, wherever it was posted; its id is the content hash of its earliest member (stable).
+
+    A work absorbed by another keeps its row with ``merged_into`` set, so old ids still resolve.
+    """
+
+    __tablename__ = "works"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("work_contents.id"))
+    copies: Mapped[int] = mapped_column(default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    """False when every member is partial (no complete copy known yet)."""
+    fills: Mapped[list[Any]] = mapped_column(default=list)
+    """Masked places of members that another member prints: see archive/works/fills.py."""
+    merged_into: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WorkMember(Base):
+    """One content's place in its work: role, containment in the canonical, similarity."""
+
+    __tablename__ = "work_members"
+
+    content_id: Mapped[int] = mapped_column(ForeignKey("work_contents.id"), primary_key=True)
+    work_id: Mapped[str] = mapped_column(ForeignKey("works.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    """canonical / full copy / partial copy / variant."""
+    containment: Mapped[float] = mapped_column(Float)
+    """Share of this member's shingles found in the canonical text."""
+    similarity: Mapped[float] = mapped_column(Float)
+    """Jaccard similarity of the shingle sets of this member and the canonical."""
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WorkState(Base):
+    """Small named values of the work matcher: the version watermark, the sketch settings' digest."""
+
+    __tablename__ = "work_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100))
