@@ -15,7 +15,16 @@ from archive.storage import Archive
 from archive.storage.leases import LeaseKeeper, holder_name
 from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
 from scheduler.jobstore import next_run_times
-from speech_archive import __version__, bench_cmd, daemon_cmd, export_cmd, extract_cmd, reclean_cmd, replica_cmd
+from speech_archive import (
+    __version__,
+    bench_cmd,
+    daemon_cmd,
+    export_cmd,
+    extract_cmd,
+    reclean_cmd,
+    replica_cmd,
+    web_cmd,
+)
 from speech_archive.console import (
     GROUP_CONFIG_KEY,
     ErrorReportingGroup,
@@ -231,5 +240,6 @@ for command in (
     *bench_cmd.COMMANDS,
     extract_cmd.extract,
     reclean_cmd.reclean,
+    *web_cmd.COMMANDS,
 ):
     main.add_command(command)

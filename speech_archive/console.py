@@ -20,13 +20,14 @@ from rich.logging import RichHandler
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
+from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, WebSettings, load_config
 from archive.errors import ArchiveError, ConfigError, SpeechArchiveError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ENV_CONFIG = "SPEECH_ARCHIVE_CONFIG"
 ENV_DATABASE_URL = "SPEECH_ARCHIVE_DATABASE_URL"
+ENV_WEB_TOKEN = "SPEECH_ARCHIVE_WEB_TOKEN"
 
 err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
@@ -102,6 +103,9 @@ def get_config(config_path: Path | None) -> Config:
     this way) and reaches the daemon's crawl processes, which inherit the environment.
     """
     config = load_config(resolve_config_path(config_path))
+    token = os.environ.get(ENV_WEB_TOKEN)
+    if token:
+        config = _with_web_token(config, token)
     url = os.environ.get(ENV_DATABASE_URL)
     if not url:
         return config
@@ -111,6 +115,16 @@ def get_config(config_path: Path | None) -> Config:
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"${ENV_DATABASE_URL}: {reason}") from None
     return config.model_copy(update={"archive": archive})
+
+
+def _with_web_token(config: Config, token: str) -> Config:
+    """$SPEECH_ARCHIVE_WEB_TOKEN replaces [web] token (keeps the secret out of the config file)."""
+    try:
+        web = WebSettings.model_validate({**config.web.model_dump(), "token": token})
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"${ENV_WEB_TOKEN}: {reason}") from None
+    return config.model_copy(update={"web": web})
 
 
 class ErrorReportingGroup(click.Group):

@@ -25,6 +25,7 @@ calls in the version's transaction, so the index can never lag the archive.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ def grams(value: str) -> list[str]:
     """The distinct 1- and 2-character tokens of a text, lower-cased (as ``ILIKE``/``LIKE`` fold ASCII)."""
     chars = [_fold_char(c) for c in value.lower()]
     found = dict.fromkeys(chars)
-    found.update(dict.fromkeys(a + b for a, b in zip(chars, chars[1:], strict=False)))
+    found.update(dict.fromkeys(a + b for a, b in itertools.pairwise(chars)))
     return list(found)
 
 
