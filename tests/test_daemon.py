@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from archive.storage.engine import Archive
 from replica.config import replica_config
+from scheduler.health import CACHE_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -349,7 +350,10 @@ def test_healthz_follows_the_database_and_metrics_parse(
     assert samples[("speech_archive_scheduler_up", ())] == 1
 
     with database_outage(archive_url, request):
-        status, body = daemon.get("/healthz")
+        # The probe's answer is cached for health.CACHE_SECONDS: the outage shows within that, not later.
+        status, body = wait_until(
+            "an unhealthy answer", lambda: (r := daemon.get("/healthz"))[0] == 503 and r, timeout=CACHE_SECONDS + 2
+        )
         assert status == 503 and '"database": "unreachable: ' in body
     wait_until("healthy again", lambda: daemon.get("/healthz")[0] == 200, timeout=30)
     assert daemon.stop() == 0
