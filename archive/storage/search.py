@@ -202,8 +202,8 @@ def rebuild_index(conn: Connection, progress: Callable[[int], None] | None = Non
     create_index_tables(conn)
     conn.exec_driver_sql("DELETE FROM search_docs")
     if dialect == "sqlite":
-        conn.exec_driver_sql("DELETE FROM search_trigram")
-        conn.exec_driver_sql("DELETE FROM search_grams")
+        for table in ("search_trigram", "search_grams"):  # contentless: emptied by FTS5's own command
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
     conn.exec_driver_sql("DELETE FROM search_texts")
     first_use = (
         select(Version.content_hash, Content.text)
