@@ -25,10 +25,8 @@ def hostile_html() -> bytes:
     """An archived page that tries everything: script in the title and text, a live script, an image beacon."""
     escaped_title = HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;")
     escaped_line = HOSTILE_LINE.replace("<", "&lt;").replace(">", "&gt;")
-    body = "".join(
-        f"<p>{escaped_line if n == 0 else '第' + str(n) + '段：要坚持稳中求进工作总基调，推动高质量发展取得新成效。'}</p>"
-        for n in range(8)
-    )
+    filler = "段：要坚持稳中求进工作总基调，推动高质量发展取得新成效。"
+    body = "".join(f"<p>{escaped_line if n == 0 else f'第{n}{filler}'}</p>" for n in range(8))
     return (
         f"<html><head><meta charset='utf-8'><title>{escaped_title}</title>"
         "<script>document.title='pwned'; fetch('http://127.0.0.1:9/beacon')</script></head>"
