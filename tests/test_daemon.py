@@ -348,6 +348,9 @@ def test_healthz_follows_the_database_and_metrics_parse(
     assert samples[("speech_archive_last_success_timestamp_seconds", (("site", "wm114"),))] > time.time() - 120
     assert samples[("speech_archive_next_run_timestamp_seconds", (("site", "wm114"),))] > time.time() + 3000
     assert samples[("speech_archive_scheduler_up", ())] == 1
+    status, sites = daemon.get("/?format=json")  # the archive browser, beside the health endpoints
+    assert status == 200 and [s["name"] for s in json.loads(sites)["sites"]] == ["wm114"]
+    assert "archive browser on http://127.0.0.1:" in daemon.text()
 
     with database_outage(archive_url, request):
         # The probe's answer is cached for health.CACHE_SECONDS: the outage shows within that, not later.

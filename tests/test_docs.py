@@ -31,6 +31,7 @@ def _keys(model: type[BaseModel]) -> list[str]:
         ("[archive]", cfg.ArchiveSettings),
         ("[crawl]", cfg.CrawlSettings),
         ("[daemon]", cfg.DaemonSettings),
+        ("[web]", cfg.WebSettings),
         ("[[sites]]", cfg.SiteConfig),
         ("[profiles.NAME]", cfg.ProfileConfig),
     ],

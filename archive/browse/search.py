@@ -102,7 +102,12 @@ def _sqlite_ids(q: SearchQuery) -> tuple[str, dict[str, Any]]:
     gram = " AND ".join(_fts_string(term_gram(t)) for t in short)
     driver, match = ("search_trigram", tri) if long else ("search_grams", gram)
     if long and short:
-        sql.where.append(f"{driver}.rowid IN (SELECT rowid FROM search_grams WHERE search_grams MATCH :gram)")
+        # Checked per candidate (a rowid lookup in the short terms' doclists), never materialised: a common
+        # character's list is every text in the archive.
+        sql.where.append(
+            "EXISTS (SELECT 1 FROM search_grams WHERE search_grams MATCH :gram "
+            f"AND search_grams.rowid = {driver}.rowid)"
+        )
         sql.params["gram"] = gram
     sql.params["match"] = match
     sql.where.insert(0, f"{driver} MATCH :match")  # FTS5 wants the table's own name here, not an alias
