@@ -1,7 +1,8 @@
 """The archive browser's benchmark: latency of each view over a synthetic archive, served by the real server.
 
 The archive is the export benchmark's synthetic one (benchmarks/export.py:
-pages of one or two ~1,000-character versions over five sites), plus a page
+pages of one or two ~1,000-character versions over five sites, their captures
+spread over 30 crawl runs a site), plus a page
 with 50 versions and a 30,000-character speech with an edited version, both
 written through the real version writer; then the search index is rebuilt
 (timed). A child process (``python -m benchmarks.web serve URL PORTFILE``)
@@ -15,6 +16,7 @@ characters, and each search against a plain ``LIKE`` scan of the latest texts
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import http.client
 import json
@@ -29,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 
 from archive.cleaning import Extraction, content_hash
 from archive.storage.engine import Archive
-from archive.storage.models import Page, SearchDoc
+from archive.storage.models import CrawlRun, Page, SearchDoc, Site
 from archive.storage.search import rebuild_index
 from archive.storage.versions import write_version
 from benchmarks.export import _vocabulary, build_synthetic_archive, synthetic_text
@@ -84,6 +86,36 @@ def add_special_pages(url: str, seed: int = 7) -> dict[str, Any]:
                           extraction=_extraction(body, "三万字的讲话"), capture_id=None,
                           change="first" if n == 1 else "edit")  # fmt: skip
     return {"page_50_versions": first, "page_30k": first + 1, "texts_30k": (long_a, long_b), "vocab": vocab}
+
+
+RUNS_PER_SITE = 30
+
+
+def add_runs(url: str) -> None:
+    """Crawl runs for the synthetic captures (30 a site), so the site list reads run history and health as live."""
+    with Archive(url) as archive, archive.session() as session:
+        sites = session.execute(select(Site.id)).scalars().all()
+        for site_id in sites:
+            for k in range(RUNS_PER_SITE):
+                when = dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=k)
+                run_id = session.execute(
+                    insert(CrawlRun).values(site_id=site_id, trigger="scheduled", status="finished", started_at=when,
+                                            finished_at=when + dt.timedelta(minutes=5), stats={}).returning(CrawlRun.id)
+                ).scalar_one()  # fmt: skip
+                session.execute(
+                    text(
+                        "UPDATE captures SET run_id = :run WHERE id % :n = :k "
+                        "AND page_id IN (SELECT id FROM pages WHERE site_id = :site)"
+                    ),
+                    {"run": run_id, "n": RUNS_PER_SITE, "k": k, "site": site_id},
+                )
+                new = session.execute(
+                    text("SELECT count(*) FROM captures WHERE run_id = :run AND outcome = 'new_version'"),
+                    {"run": run_id},
+                ).scalar_one()
+                session.execute(
+                    update(CrawlRun).where(CrawlRun.id == run_id).values(stats={"new_versions": new, "pages": new})
+                )
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -164,6 +196,7 @@ def run_benchmark(
         started = time.perf_counter()
         build_synthetic_archive(url, versions)
         special = add_special_pages(url)
+        add_runs(url)
         build_seconds = time.perf_counter() - started
         echo("rebuilding the search index …")
         started = time.perf_counter()

@@ -3,7 +3,8 @@
 Every figure is read from a small table or an index: page counts from the
 ``site_id`` index, versions / partial / body source from ``search_docs`` (one
 row per page: the latest version's number is the page's version count),
-cleaning health from the site's last ``RECENT_CAPTURES`` captures, the
+cleaning health from up to ``RECENT_CAPTURES`` captures of the site's last
+``HEALTH_RUNS`` runs (through the ``run_id`` index), the
 sparkline from the last ``SPARK_RUNS`` runs' stats. Nothing counts every
 version or every capture.
 """
@@ -19,6 +20,8 @@ from sqlalchemy import Connection, case, func, select
 from archive.storage.models import Capture, CrawlRun, Page, SearchDoc, Site
 
 RECENT_CAPTURES = 1000
+HEALTH_RUNS = 5
+"""Cleaning health is read from the captures of the site's last runs (up to ``RECENT_CAPTURES`` of them)."""
 SPARK_RUNS = 30
 FAILED_OUTCOMES = ("extraction_failed", "blocked")
 FETCHED_OUTCOMES = ("new_version", "unchanged", "extraction_failed", "blocked")
@@ -97,8 +100,6 @@ def overview(
     for site in sites:
         d: Any = docs.get(site["id"]) or {}
         with_text = int(d.get("with_text") or 0)
-        outcomes = recent_outcomes(conn, site["id"])
-        fetched = sum(n for o, n in outcomes.items() if o in FETCHED_OUTCOMES)
         runs = [
             run_dict(r)
             for r in conn.execute(
@@ -108,6 +109,8 @@ def overview(
                 .limit(SPARK_RUNS)
             ).mappings()
         ]
+        outcomes = recent_outcomes(conn, [r["id"] for r in runs[:HEALTH_RUNS]])
+        fetched = sum(n for o, n in outcomes.items() if o in FETCHED_OUTCOMES)
         out.append(
             {
                 "name": site["name"],
@@ -131,13 +134,14 @@ def overview(
     return out
 
 
-def recent_outcomes(conn: Connection, site_id: int) -> dict[str, int]:
-    """Outcomes of the site's last captures (newest by id; the capture table is never counted whole)."""
+def recent_outcomes(conn: Connection, run_ids: list[int]) -> dict[str, int]:
+    """Outcomes of up to ``RECENT_CAPTURES`` captures of the given runs, newest run first (the run_id index)."""
+    if not run_ids:
+        return {}
     recent = (
         select(Capture.outcome)
-        .join(Page, Page.id == Capture.page_id)
-        .where(Page.site_id == site_id)
-        .order_by(Capture.id.desc())
+        .where(Capture.run_id.in_(run_ids))
+        .order_by(Capture.run_id.desc())
         .limit(RECENT_CAPTURES)
         .subquery()
     )
