@@ -229,7 +229,9 @@ class SearchDoc(Base):
 
     Kept by :func:`archive.storage.versions.write_version` in the version's own
     transaction, so it never lags the versions table; rebuilt from the versions
-    by ``speech-archive search-index rebuild``.
+    by ``speech-archive search-index rebuild``. ``ix_search_docs_site_figures``
+    covers the per-site figures (pages, versions, partial, body source), so the
+    site list reads an index, not the rows.
     """
 
     __tablename__ = "search_docs"
@@ -237,6 +239,7 @@ class SearchDoc(Base):
         Index("ix_search_docs_site_changed", "site_id", "changed_at", "page_id"),
         Index("ix_search_docs_site_page", "site_id", "page_id"),
         Index("ix_search_docs_text", "text_id", "page_id"),
+        Index("ix_search_docs_site_figures", "site_id", "partial", "body_from", "number"),
     )
 
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True, autoincrement=False)

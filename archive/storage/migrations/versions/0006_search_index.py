@@ -56,6 +56,7 @@ def upgrade() -> None:
     op.create_index("ix_search_docs_site_changed", "search_docs", ["site_id", "changed_at", "page_id"])
     op.create_index("ix_search_docs_site_page", "search_docs", ["site_id", "page_id"])
     op.create_index("ix_search_docs_text", "search_docs", ["text_id", "page_id"])
+    op.create_index("ix_search_docs_site_figures", "search_docs", ["site_id", "partial", "body_from", "number"])
     rebuild_index(op.get_bind())
 
 
