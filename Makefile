@@ -25,19 +25,23 @@ run: $(STAMP)
 crawl: $(STAMP)
 	$(BIN)/speech-archive --config config.toml crawl --all
 
-## services: install the PostgreSQL server binaries the tests start (initdb/pg_ctl) if missing
+## services: install what the tests start if missing: the PostgreSQL server binaries (initdb/pg_ctl) and
+## Debian's Chromium (with CJK fonts) for the browser tests; never `playwright install`
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 services:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
 	  echo "installing the PostgreSQL server for the tests (apt-get install postgresql)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's Chromium for the browser tests (apt-get install chromium fonts-noto-cjk)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 ## test: set up, start the services the tests need, run the whole suite
 test: $(STAMP) services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
-	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 $(BIN)/python -m pytest -m serial
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 SPEECH_ARCHIVE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
+	SPEECH_ARCHIVE_REQUIRE_POSTGRES=1 SPEECH_ARCHIVE_REQUIRE_SHARED=1 SPEECH_ARCHIVE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -282,6 +282,23 @@ class WorksSettings(_Model):
         return self
 
 
+class WebSettings(_Model):
+    """The read-only archive browser (`speech-archive serve`, and the daemon's listen address)."""
+
+    listen: str = "127.0.0.1:8080"
+    """Where `serve` listens; an address beyond localhost needs ``token``."""
+    token: str | None = Field(None, min_length=16)
+    """Shared secret for browsing from beyond localhost: a bearer header, or a cookie after the login page."""
+    in_daemon: bool = True
+    """Serve the browser beside ``/healthz`` and ``/metrics`` on ``[daemon] listen``."""
+    max_connections: int = Field(64, ge=1, le=10_000)
+    """Concurrent connections; more are answered 503 at once (uvicorn's ``limit_concurrency``)."""
+    keep_alive_timeout: int = Field(5, ge=1, le=300)
+    """Seconds an idle keep-alive connection is kept open."""
+    page_size: int = Field(50, ge=10, le=500)
+    """Rows per page of the page lists, runs and search results."""
+
+
 class Config(_Model):
     """The whole validated configuration."""
 
@@ -289,6 +306,7 @@ class Config(_Model):
     crawl: CrawlSettings = CrawlSettings()
     daemon: DaemonSettings = DaemonSettings()
     works: WorksSettings = WorksSettings()
+    web: WebSettings = WebSettings()
     sites: list[SiteConfig] = []
     profiles: dict[str, ProfileConfig] = {}
     profiles_dir: str = DEFAULT_PROFILES_DIR

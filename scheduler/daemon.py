@@ -1,8 +1,10 @@
 """The always-on daemon: start-up, the wait for a signal, and an orderly shutdown.
 
-Start-up order matters: the archive is opened (and migrated) first, the health
-port bound second, so a bad database URL or a busy port fails before anything is
-scheduled. The scheduler starts *paused*, the stored jobs are reconciled with the
+Start-up order matters: the listen address is bound first and the archive opened
+(and migrated) second, so a busy port or a bad database URL fails before anything
+is scheduled. One uvicorn server on that address serves ``/healthz``, ``/metrics``
+and the read-only archive browser (archive/browse/), with its connection limit and
+timeouts. The scheduler starts *paused*, the stored jobs are reconciled with the
 config, and only then does it resume, so a removed site never gets one last run.
 Runs missed while the daemon was down are due at resume; APScheduler coalesces
 each job's missed runs into one if the latest is within ``misfire_grace``.
@@ -39,7 +41,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
 
+from archive.browse import BrowseOptions, ReadOnlyArchive, WebServer, bind, create_app, is_local
 from archive.config import Config
 from archive.errors import ConfigError, UsageError
 from archive.storage.dberrors import archive_error, describe
@@ -47,7 +51,7 @@ from archive.storage.engine import Archive, make_engine
 from archive.storage.leases import current_lease
 from archive.storage.models import CrawlRun
 from archive.storage.runs import close_dead_runs, sync_sites
-from scheduler.health import DatabaseProbe, HealthServer
+from scheduler.health import DatabaseProbe, health_routes
 from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
 from scheduler.jobstore import JOBS_TABLE, site_of_job
 from scheduler.metrics import DaemonMetrics
@@ -86,15 +90,16 @@ class Daemon:
         )
         self.metrics = DaemonMetrics(self._next_runs, lambda: self.supervisor.running, self._scheduler_alive)
         try:  # the port first: a busy port fails before the archive is touched
-            self.health = HealthServer(listen[0], listen[1], self._health, self.metrics.registry)
+            sock = bind(listen[0], listen[1])
         except OSError as exc:
             raise UsageError(
                 f"cannot listen on {listen[0]}:{listen[1]} ({exc.strerror}); set {listen_setting} to a free address"
             ) from None
         try:
             self.archive = Archive(config.archive.database_url)
+            self.web = WebServer(self._web_app(listen[0]), sock, config.web, access_log=False)
         except BaseException:
-            self.health.stop()
+            sock.close()
             raise
         self.probe = DatabaseProbe(config.archive.database_url)
         self.supervisor = CrawlSupervisor(
@@ -102,6 +107,26 @@ class Daemon:
         )
         self._stop = threading.Event()
         self._signals = 0
+
+    def _web_app(self, host: str) -> Starlette:
+        """/healthz and /metrics, and the archive browser beside them when it may be served here.
+
+        Beyond localhost the browser needs ``[web] token``; without one only the health
+        endpoints are served (a container publishes this port for Prometheus).
+        """
+        web = self.config.web
+        self.browsing = web.in_daemon and (is_local(host) or web.token is not None)
+        if web.in_daemon and not self.browsing:
+            log.warning("archive browser not served on %s: beyond localhost it needs [web] token", host)
+        options = BrowseOptions(
+            page_size=web.page_size,
+            token=web.token,
+            next_runs=lambda _conn: self._next_runs(),
+            extra_routes=health_routes(self._health, self.metrics.registry),
+            open_paths=("/healthz", "/metrics"),
+            browse=self.browsing,
+        )
+        return create_app(ReadOnlyArchive(self.config.archive.database_url), options)
 
     # --- what the scheduler and the health server call --------------------------------
     def crawl(self, site: str) -> None:
@@ -200,14 +225,17 @@ class Daemon:
         log_reconciled(result)
         previous = self._install_signals()
         self.scheduler.resume()
-        self.health.start()
-        host, port = self.health.address
+        self.web.start()
+        host, port = self.web.address
         log.info(
-            "daemon running: %d site(s); health and metrics on http://%s:%d/healthz and /metrics",
+            "daemon running: %d site(s); health and metrics on http://%s:%d/healthz and /metrics%s",
             len(self.sites),
             host,
             port,
+            f"; archive browser on http://{host}:{port}/" if self.browsing else "",
         )
+        if self.browsing and not is_local(host):
+            log.warning("the archive browser is reachable beyond this machine; every page needs the [web] token")
         if not self.sites:
             log.warning("no enabled sites in %s; nothing will be crawled", self.config.source)
         try:
@@ -247,7 +275,7 @@ class Daemon:
 
     def _close(self) -> None:
         install_runner(None)
-        self.health.stop()
+        self.web.stop()
         self.probe.close()
         self.archive.close()
 

@@ -1,4 +1,4 @@
-"""``/healthz`` and ``/metrics`` over plain HTTP, on a thread beside the scheduler.
+"""``/healthz`` and ``/metrics``: routes the daemon serves beside the archive browser.
 
 ``/healthz`` answers 200 only when the scheduler thread is alive *and* a fresh
 database connection can read the archive: a container orchestrator restarts a
@@ -6,6 +6,9 @@ daemon that answers 503. The database probe opens a new connection each time
 (no pool), so it sees an unreachable server or a vanished SQLite file instead
 of a pooled connection that still works; for SQLite it opens read-write
 *without creating* the file, so a missing archive is reported, not replaced.
+Its answer is kept for ``CACHE_SECONDS``, so a flood of health checks costs one
+connection a second, not one each. The routes run in the daemon's uvicorn
+server (archive/browse/server.py), with its connection limit and timeouts.
 """
 
 from __future__ import annotations
@@ -13,22 +16,25 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from archive.storage.dberrors import db_reason
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 5
+CACHE_SECONDS = 1.0
 
 
 class DatabaseProbe:
@@ -44,8 +50,20 @@ class DatabaseProbe:
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
             self.engine = create_engine(parsed, poolclass=NullPool, connect_args={"connect_timeout": PROBE_TIMEOUT})
+        self._lock = threading.Lock()
+        self._answer: tuple[float, str | None] | None = None
 
     def problem(self) -> str | None:
+        """The answer of a probe at most ``CACHE_SECONDS`` old: a burst of health checks costs one connection."""
+        with self._lock:  # concurrent checks wait for the one probe in flight instead of opening their own
+            now = time.monotonic()
+            if self._answer is not None and now - self._answer[0] < CACHE_SECONDS:
+                return self._answer[1]
+            result = self._probe()
+            self._answer = (time.monotonic(), result)
+            return result
+
+    def _probe(self) -> str | None:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT count(*) FROM sites"))
@@ -57,64 +75,19 @@ class DatabaseProbe:
         self.engine.dispose()
 
 
-class HealthServer:
-    """A tiny threaded HTTP server; binds in the constructor so a busy port fails at start."""
+def health_routes(check: Callable[[], dict[str, str]], registry: CollectorRegistry) -> list[BaseRoute]:
+    """``/healthz`` and ``/metrics`` as routes of the daemon's web application (archive.browse serves them)."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        check: Callable[[], dict[str, str]],
-        registry: CollectorRegistry,
-    ) -> None:
-        handler = _handler(check, registry)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+    def healthz(_request: Request) -> Response:
+        checks = check()
+        healthy = all(v == "ok" for v in checks.values())
+        body = json.dumps({"status": "ok" if healthy else "unhealthy", **checks}) + "\n"
+        return Response(body, 200 if healthy else 503, media_type="application/json", headers=_NO_STORE)
 
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
+    def metrics(_request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST, headers=_NO_STORE)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.5}, name="health-http", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+    return [Route("/healthz", healthz), Route("/metrics", metrics)]
 
 
-def _handler(check: Callable[[], dict[str, str]], registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "speech-archive"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("health http: " + format, *args)
-
-        def do_GET(self) -> None:
-            path = urllib.parse.urlsplit(self.path).path
-            if path == "/healthz":
-                checks = check()
-                healthy = all(v == "ok" for v in checks.values())
-                body = json.dumps({"status": "ok" if healthy else "unhealthy", **checks}).encode() + b"\n"
-                self._send(200 if healthy else 503, "application/json", body)
-            elif path == "/metrics":
-                self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))
-            else:
-                self._send(404, "text/plain; charset=utf-8", b"not found; try /healthz or /metrics\n")
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-    return Handler
+_NO_STORE = {"cache-control": "no-store"}

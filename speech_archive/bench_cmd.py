@@ -242,4 +242,42 @@ def bench_works(works: int, negatives: int, scales: str, real_corpus: Path | Non
         )
 
 
-COMMANDS = (bench, bench_clean, bench_export, bench_works)
+@click.command("bench-web")
+@click.option(
+    "--versions",
+    type=click.IntRange(100, 10_000_000),
+    default=100_000,
+    show_default=True,
+    help="Synthetic versions in the benchmark archive.",
+)
+@click.option("--repeat", type=click.IntRange(5, 10_000), default=50, show_default=True, help="Requests per view.")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Build the synthetic archive here (kept; rebuilt on every run).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench_web(versions: int, repeat: int, workdir: Path | None, as_json: bool) -> None:
+    """Latency of the archive browser's views (p50/p95) over a synthetic archive, through the real server."""
+    from benchmarks.web import run_benchmark
+
+    report = run_benchmark(versions, workdir, _echo(False), repeat=repeat)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"bench-web: {report['versions']:,} synthetic versions, {repeat} requests per view")
+    for col in ("view", "p50 ms", "p95 ms", "LIKE scan ms"):
+        table.add_column(col, justify="left" if col == "view" else "right")
+    for name, row in report["results"].items():
+        like = report["like_scan_ms"].get(name)
+        table.add_row(name, f"{row['p50_ms']:.1f}", f"{row['p95_ms']:.1f}", "" if like is None else f"{like:.1f}")
+    out_console.print(table)
+    diff = report["diff_30k_chars"]
+    out_console.print(
+        f"diff of a {diff['chars'][0]:,}-character speech in-process: p50 {diff['diff_match_patch']['p50_ms']} ms, "
+        f"p95 {diff['diff_match_patch']['p95_ms']} ms (difflib on the same characters: "
+        f"{diff['difflib_sequence_matcher_ms']} ms); search index built in {report['index_seconds']} s"
+    )
+
+
+COMMANDS = (bench, bench_clean, bench_export, bench_works, bench_web)

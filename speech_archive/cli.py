@@ -25,6 +25,7 @@ from speech_archive import (
     learn_cmd,
     reclean_cmd,
     replica_cmd,
+    web_cmd,
     works_cmd,
 )
 from speech_archive.console import (
@@ -272,5 +273,6 @@ for command in (
     reclean_cmd.reclean,
     learn_cmd.learn_profile,
     *works_cmd.COMMANDS,
+    *web_cmd.COMMANDS,
 ):
     main.add_command(command)

@@ -21,7 +21,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cleaning import check_profiles
-from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, load_config
+from archive.config import DEFAULT_CONFIG_PATH, ArchiveSettings, Config, WebSettings, load_config
 from archive.errors import ConfigError, SpeechArchiveError
 from archive.logs import LibraryFilter, install, structured_handler
 from archive.storage.dberrors import archive_error
@@ -30,6 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ENV_CONFIG = "SPEECH_ARCHIVE_CONFIG"
 ENV_DATABASE_URL = "SPEECH_ARCHIVE_DATABASE_URL"
+ENV_WEB_TOKEN = "SPEECH_ARCHIVE_WEB_TOKEN"
 
 err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
@@ -81,6 +82,9 @@ def get_config(config_path: Path | None) -> Config:
     """
     config = load_config(resolve_config_path(config_path))
     check_profiles(config)
+    token = os.environ.get(ENV_WEB_TOKEN)
+    if token:
+        config = _with_web_token(config, token)
     url = os.environ.get(ENV_DATABASE_URL)
     if not url:
         return config
@@ -90,6 +94,16 @@ def get_config(config_path: Path | None) -> Config:
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"${ENV_DATABASE_URL}: {reason}") from None
     return config.model_copy(update={"archive": archive})
+
+
+def _with_web_token(config: Config, token: str) -> Config:
+    """$SPEECH_ARCHIVE_WEB_TOKEN replaces [web] token (keeps the secret out of the config file)."""
+    try:
+        web = WebSettings.model_validate({**config.web.model_dump(), "token": token})
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"${ENV_WEB_TOKEN}: {reason}") from None
+    return config.model_copy(update={"web": web})
 
 
 class ErrorReportingGroup(click.Group):

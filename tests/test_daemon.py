@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from archive.storage.engine import Archive
 from replica.config import replica_config
+from scheduler.health import CACHE_SECONDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]  # schedules and lease expiry are measured in seconds
 
@@ -347,9 +348,15 @@ def test_healthz_follows_the_database_and_metrics_parse(
     assert samples[("speech_archive_last_success_timestamp_seconds", (("site", "wm114"),))] > time.time() - 120
     assert samples[("speech_archive_next_run_timestamp_seconds", (("site", "wm114"),))] > time.time() + 3000
     assert samples[("speech_archive_scheduler_up", ())] == 1
+    status, sites = daemon.get("/?format=json")  # the archive browser, beside the health endpoints
+    assert status == 200 and [s["name"] for s in json.loads(sites)["sites"]] == ["wm114"]
+    assert "archive browser on http://127.0.0.1:" in daemon.text()
 
     with database_outage(archive_url, request):
-        status, body = daemon.get("/healthz")
+        # The probe's answer is cached for health.CACHE_SECONDS: the outage shows within that, not later.
+        status, body = wait_until(
+            "an unhealthy answer", lambda: (r := daemon.get("/healthz"))[0] == 503 and r, timeout=CACHE_SECONDS + 2
+        )
         assert status == 503 and '"database": "unreachable: ' in body
     wait_until("healthy again", lambda: daemon.get("/healthz")[0] == 200, timeout=30)
     assert daemon.stop() == 0

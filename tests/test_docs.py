@@ -32,6 +32,7 @@ def _keys(model: type[BaseModel]) -> list[str]:
         ("[crawl]", cfg.CrawlSettings),
         ("[daemon]", cfg.DaemonSettings),
         ("[works]", cfg.WorksSettings),
+        ("[web]", cfg.WebSettings),
         ("[[sites]]", cfg.SiteConfig),
         ("[profiles.NAME]", cfg.ProfileConfig),
     ],

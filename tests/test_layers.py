@@ -1,7 +1,7 @@
 """Dependencies point one way, stage by stage; docs/ARCHITECTURE.md draws the same table.
 
 archive.config, archive.errors   <- every layer (they import no storage)
-archive.cleaning                 <- archive.storage <- archive.works <- archive.export
+archive.cleaning                 <- archive.storage <- archive.works <- archive.export, archive.browse
 archive  <- crawler  <- scheduler  <- speech_archive (the command line, on top)
 benchmarks sit beside the command line; replica depends on nothing of ours.
 """
@@ -26,12 +26,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "archive.storage",
         "archive.works",
         "archive.export",
+        "archive.browse",
         "archive.records",
         "sqlalchemy",
         *THIRD_PARTY_CRAWL,
     ),
-    "archive.storage": ("archive.works", "archive.export", *THIRD_PARTY_CRAWL),
-    "archive.works": ("archive.export", "archive.records", *THIRD_PARTY_CRAWL),
+    "archive.storage": ("archive.works", "archive.export", "archive.browse", *THIRD_PARTY_CRAWL),
+    "archive.works": ("archive.export", "archive.browse", "archive.records", *THIRD_PARTY_CRAWL),
+    "archive.export": ("archive.browse",),
+    "archive.browse": ("archive.export", "archive.records", *THIRD_PARTY_CRAWL),
     "archive": ("crawler", "scheduler", "speech_archive", "replica", "benchmarks", *THIRD_PARTY_CRAWL),
     "crawler": ("scheduler", "speech_archive", "replica", "benchmarks"),
     "scheduler": ("speech_archive", "replica", "benchmarks"),
@@ -106,6 +109,8 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     assert any(_under("crawler.run", bad) for bad in rules_for("archive.works.queries"))
     assert any(_under("archive.works.match", bad) for bad in rules_for("archive.storage.models"))
     assert not any(_under("archive.works.queries", bad) for bad in rules_for("archive.export.rows"))
+    assert any(_under("scheduler.jobstore", bad) for bad in rules_for("archive.browse.views"))
+    assert any(_under("crawler.run", bad) for bad in rules_for("archive.browse.app"))
 
 
 def test_inner_packages_read_no_environment() -> None:

@@ -161,6 +161,14 @@ def count_masks(text: str) -> int:
     return len(_MASKS.findall(text))
 
 
+def mask_spans(text: str) -> list[tuple[int, int]]:
+    """Where the masks of a text are (``**``, ``XX``, ``×××``, ``某某``, a ``_`` standing for a name), as spans.
+
+    Found in the whole text, since a ``_`` is a mask only beside Chinese characters.
+    """
+    return [m.span() for m in _MASKS.finditer(text)]
+
+
 def parse_title(title: str | None) -> TitleParts:
     """Speaker, occasion and genre from the usual title pattern (区委书记在…上的讲话).
 

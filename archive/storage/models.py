@@ -210,9 +210,59 @@ class Version(Base):
     occasion: Mapped[str | None] = mapped_column(Text)
     genre: Mapped[str | None] = mapped_column(String(20))
     extractor_version: Mapped[str] = mapped_column(String(40))
+    body_from: Mapped[str | None] = mapped_column(String(20))
+    """Where the cleaner found the body: ``hint`` / ``prose-block`` / ``trafilatura`` (None before migration 0006)."""
 
     page: Mapped[Page] = relationship(back_populates="versions", foreign_keys=[page_id])
     content: Mapped[Content] = relationship()
+
+
+class SearchText(Base):
+    """One distinct text (content hash) as the search index knows it: its integer id keys the indexes.
+
+    Texts are indexed once, however many pages and versions carry them, and in
+    the order they were first stored, so a higher id is a newer text.
+    (SQLite: the FTS5 tables ``search_trigram`` and ``search_grams``; PostgreSQL: a
+    ``grams`` tsvector column and a pg_trgm index on ``contents.text``; see
+    archive/storage/search.py.)
+    """
+
+    __tablename__ = "search_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("contents.hash"), unique=True)
+
+
+class SearchDoc(Base):
+    """Each page's latest version, as the page lists and search filter and sort on it.
+
+    Kept by :func:`archive.storage.versions.write_version` in the version's own
+    transaction, so it never lags the versions table; rebuilt from the versions
+    by ``speech-archive search-index rebuild``. ``ix_search_docs_site_figures``
+    covers the per-site figures (pages, versions, partial, body source), so the
+    site list reads an index, not the rows.
+    """
+
+    __tablename__ = "search_docs"
+    __table_args__ = (
+        Index("ix_search_docs_site_changed", "site_id", "changed_at", "page_id"),
+        Index("ix_search_docs_site_page", "site_id", "page_id"),
+        Index("ix_search_docs_text", "text_id", "page_id"),
+        Index("ix_search_docs_site_figures", "site_id", "partial", "body_from", "number"),
+    )
+
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), primary_key=True, autoincrement=False)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    text_id: Mapped[int] = mapped_column(ForeignKey("search_texts.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    number: Mapped[int]
+    """The latest version's number, which is also the page's number of versions."""
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[dt.datetime | None]
+    changed_at: Mapped[dt.datetime]
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    char_count: Mapped[int] = mapped_column(default=0)
+    body_from: Mapped[str | None] = mapped_column(String(20))
 
 
 class Lease(Base):

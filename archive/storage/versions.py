@@ -3,7 +3,9 @@
 A crawl's new text and a re-clean's better text are both versions; they differ
 only in their ``change`` (``first`` / ``edit`` / ``reclean``). Both go through
 :func:`write_version` (content stored once per hash, then the version row), and
-both are held back by the same shrink rule.
+both are held back by the same shrink rule. The search index is written here
+too (:mod:`archive.storage.search`), in the same transaction, so it never
+lags or leads the versions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.cleaning.result import Extraction
 from archive.storage.models import Base, Content, Version, utcnow
+from archive.storage.search import index_version
 
 SHRINK_LIMIT = 0.5
 """A text under this share of the previous version's length is a layout change, not an edit."""
@@ -40,7 +43,7 @@ def _statements(dialect: str) -> tuple[Any, Any]:
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     contents = Base.metadata.tables[Content.__tablename__]
     versions = Base.metadata.tables[Version.__tablename__]
-    return upsert(contents).on_conflict_do_nothing(index_elements=["hash"]), insert(versions)
+    return upsert(contents).on_conflict_do_nothing(index_elements=["hash"]), insert(versions).returning(versions.c.id)
 
 
 def write_version(
@@ -60,15 +63,15 @@ def write_version(
     conn = session.connection()
     text = extraction.text
     conn.execute(insert_content, {"hash": content_hash, "text": text, "char_count": len(text), "created_at": now})
-    conn.execute(
-        insert_version,
-        {
-            "page_id": page_id,
-            "number": number,
-            "content_hash": content_hash,
-            "capture_id": capture_id,
-            "change": change,
-            "created_at": now,
-            **extraction.version_fields(),
-        },
-    )
+    version = {
+        "page_id": page_id,
+        "number": number,
+        "content_hash": content_hash,
+        "capture_id": capture_id,
+        "change": change,
+        "created_at": now,
+        **extraction.version_fields(),
+        "body_from": extraction.method,
+    }
+    version_id = conn.execute(insert_version, version).scalar_one()
+    index_version(conn, version, version_id, text)

@@ -29,6 +29,7 @@ class Posting:
     title: str | None
     first_seen: dt.datetime
     last_seen: dt.datetime
+    page_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def posting_dict(p: Posting) -> dict[str, Any]:
     return {
         "site": p.site,
         "url": p.url,
+        "page_id": p.page_id,
         "title": p.title,
         "first_seen": iso(p.first_seen),
         "last_seen": iso(p.last_seen),
@@ -152,7 +154,7 @@ def _postings(session: Session, hashes: Sequence[str]) -> dict[str, list[Posting
     )
     out: dict[str, list[Posting]] = {}
     for h, site, url, pid, title, first in rows:
-        out.setdefault(h, []).append(Posting(site, url, title, first, last.get((h, pid), first)))
+        out.setdefault(h, []).append(Posting(site, url, title, first, last.get((h, pid), first), pid))
     return out
 
 
@@ -195,7 +197,7 @@ def _summary(work: Work, copies: Sequence[Copy]) -> WorkSummary:
     return WorkSummary(
         work.id,
         len(copies),
-        sum(len(c.postings) for c in copies),
+        len({p.url for c in copies for p in c.postings}),  # a page whose versions are copies counts once
         tuple(sites),
         title,
         work.complete,
@@ -277,17 +279,22 @@ def work_detail(session: Session, work: Work) -> WorkDetail:
     return WorkDetail(summary, text, tuple(copies), list(work.fills or []), aliases)
 
 
-def page_work_line(session: Session, page_id: int) -> str | None:
-    """One line naming the work of a page's latest text, for `history` and `show`."""
+def work_of_page(session: Session, page_id: int) -> tuple[Work, str] | None:
+    """The work of a page's latest text (merged ids followed), with that text's content hash."""
     latest = session.execute(
         select(Version.content_hash).where(Version.page_id == page_id).order_by(Version.number.desc()).limit(1)
     ).scalar_one_or_none()
     work_id = work_of_content(session, latest) if latest else None
-    if work_id is None:
+    work = _follow(session, work_id) if work_id else None
+    return (work, latest) if work is not None and latest is not None else None
+
+
+def page_work_line(session: Session, page_id: int) -> str | None:
+    """One line naming the work of a page's latest text, for `history` and `show`."""
+    found = work_of_page(session, page_id)
+    if found is None:
         return None
-    work = _follow(session, work_id)
-    if work is None:
-        return None
+    work, latest = found
     members = _members(session, [work.id]).get(work.id, [])
     role = next((m[1] for m in members if m[0] == latest), "?")
     canonical = next((m[0] for m in members if m[1] == "canonical"), None)

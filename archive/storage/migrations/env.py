@@ -5,18 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from archive.storage.models import Base
+from archive.storage.schema import include_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs `alembic` by hand
     raise SystemExit("run migrations through speech-archive; it upgrades the archive itself")
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Leave alone tables other components keep in the archive database (the daemon's job store).
-
-    A table found in the database with no model here is not ours to drop.
-    """
-    return not (type_ == "table" and reflected and compare_to is None)
 
 
 context.configure(

@@ -1,0 +1,252 @@
+"""The search index: written with every version, in its transaction; rebuilt on demand.
+
+Chinese has no spaces between words, so the index is over characters, not
+words. Two indexes cover every query length exactly (substring semantics, the
+same answers as ``LIKE '%term%'``):
+
+- terms of 3+ characters: trigrams. SQLite: FTS5's ``trigram`` tokenizer
+  (``search_trigram``); PostgreSQL: pg_trgm's GIN index on ``contents.text``
+  (``ILIKE``, exact after the index's recheck).
+- terms of 1-2 characters, which trigrams cannot match: our own tokens, every
+  character and every pair of neighbouring characters of the text (:func:`grams`).
+  SQLite: FTS5 ``search_grams`` (``unicode61`` over those tokens, no positions);
+  PostgreSQL: a tsvector of them (``search_texts.grams``, GIN), built with
+  ``array_to_tsvector`` so no text-search parser or locale decides what a word is.
+  A 1-2-character term is then one token looked up, never a scan.
+
+Both are keyed by :class:`~archive.storage.models.SearchText` ids, one per
+distinct text, so a speech re-posted on five sites is indexed once. Beside
+them, :class:`~archive.storage.models.SearchDoc` holds each page's latest
+version (what search and the page lists filter and sort on). All of it is
+written by :func:`index_version`, which :func:`archive.storage.versions.write_version`
+calls in the version's transaction, so the index can never lag the archive.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from archive.storage.models import Base, Content, Page, SearchDoc, SearchText, Version
+
+log = logging.getLogger(__name__)
+
+TRIGRAM_MIN = 3
+"""Terms this long or longer go to the trigram index; shorter ones to the 1-2-character tokens."""
+
+_GRAM_CATEGORIES = "L* M* N* P* S* Co Cf Cn"
+"""unicode61 token characters: everything but separators and controls (which :func:`_fold_char` maps away)."""
+
+SQLITE_TABLES = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_trigram USING fts5("
+    "text, content='', tokenize='trigram case_sensitive 0')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_grams USING fts5("
+    f"grams, content='', detail=none, tokenize=\"unicode61 categories '{_GRAM_CATEGORIES}' remove_diacritics 0\")",
+)
+"""Contentless FTS5 tables: the text is in ``contents`` already; the index keeps only postings."""
+
+UNMODELLED_TABLE_PREFIXES = ("search_trigram", "search_grams")
+"""SQLite: the FTS5 tables and their shadow tables (``_data``, ``_idx``, ...), made by SQLITE_TABLES."""
+UNMODELLED_INDEXES = frozenset({"ix_search_texts_grams", "ix_contents_text_trgm"})
+UNMODELLED_COLUMNS = frozenset({("search_texts", "grams")})
+"""PostgreSQL: the tsvector column and GIN indexes made by :func:`create_index_tables`."""
+
+
+def _fold_char(char: str) -> str:
+    """White space and control characters as private-use characters, so they are tokens too.
+
+    A query never matches across a line break unless the text has one there,
+    exactly as ``LIKE`` would not.
+    """
+    if char.isspace() or ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
+        return chr(0xE000 + ord(char) % 0x1000)
+    return char
+
+
+def grams(value: str) -> list[str]:
+    """The distinct 1- and 2-character tokens of a text, lower-cased (as ``ILIKE``/``LIKE`` fold ASCII)."""
+    chars = [_fold_char(c) for c in value.lower()]
+    found = dict.fromkeys(chars)
+    found.update(dict.fromkeys(a + b for a, b in itertools.pairwise(chars)))
+    return list(found)
+
+
+def term_gram(term: str) -> str:
+    """The one token a 1-2-character term is looked up by."""
+    if not 1 <= len(term) < TRIGRAM_MIN:
+        raise ValueError(f"term {term!r} is not 1-2 characters")
+    return "".join(_fold_char(c) for c in term.lower())
+
+
+@dataclass(frozen=True)
+class _Statements:
+    insert_text: Any
+    select_text: Any
+    upsert_doc: Any
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    texts, docs = (Base.metadata.tables[m.__tablename__] for m in (SearchText, SearchDoc))
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    doc = upsert(docs).from_select(
+        ["page_id", "site_id", "text_id", "version_id", "number", "title", "published_at", "changed_at", "partial",
+         "char_count", "body_from"],
+        select(
+            bindparam("page_id"), Page.site_id, bindparam("text_id"), bindparam("version_id"), bindparam("number"),
+            bindparam("title"), bindparam("published_at", type_=SearchDoc.published_at.type),
+            bindparam("changed_at", type_=SearchDoc.changed_at.type), bindparam("partial"), bindparam("char_count"),
+            bindparam("body_from"),
+        ).where(Page.id == bindparam("page_id")),
+    )  # fmt: skip
+    fields = ("text_id", "version_id", "number", "title", "published_at", "changed_at", "partial", "char_count")
+    doc = doc.on_conflict_do_update(
+        index_elements=["page_id"],
+        set_={name: doc.excluded[name] for name in (*fields, "body_from")},
+        where=doc.excluded.number >= docs.c.number,  # a late writer of an older version never wins
+    )
+    return _Statements(
+        insert_text=upsert(texts).on_conflict_do_nothing(index_elements=["content_hash"]).returning(texts.c.id),
+        select_text=select(texts.c.id).where(texts.c.content_hash == bindparam("content_hash")),
+        upsert_doc=doc,
+    )
+
+
+def index_text(conn: Connection, content_hash: str, value: str) -> int:
+    """The search id of a text, indexing the text the first time it is seen."""
+    dialect = conn.dialect.name
+    stmts = _statements(dialect)
+    new_id = conn.execute(stmts.insert_text, {"content_hash": content_hash}).scalar_one_or_none()
+    if new_id is None:
+        return int(conn.execute(stmts.select_text, {"content_hash": content_hash}).scalar_one())
+    _index_new_text(conn, dialect, int(new_id), value)
+    return int(new_id)
+
+
+def _index_new_text(conn: Connection, dialect: str, text_id: int, value: str) -> None:
+    if dialect == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_trigram(rowid, text) VALUES (?, ?)", (text_id, value))
+        conn.exec_driver_sql("INSERT INTO search_grams(rowid, grams) VALUES (?, ?)", (text_id, " ".join(grams(value))))
+    else:  # the text itself is indexed by pg_trgm on contents.text
+        conn.execute(
+            text("UPDATE search_texts SET grams = array_to_tsvector(CAST(:grams AS text[])) WHERE id = :id"),
+            {"grams": grams(value), "id": text_id},
+        )
+
+
+def index_version(conn: Connection, version: dict[str, Any], version_id: int, text_value: str) -> None:
+    """Index a version just written: its text (once per content hash) and its page's latest-version row."""
+    text_id = index_text(conn, version["content_hash"], text_value)
+    conn.execute(
+        _statements(conn.dialect.name).upsert_doc,
+        {
+            "page_id": version["page_id"],
+            "text_id": text_id,
+            "version_id": version_id,
+            "number": version["number"],
+            "title": version.get("title"),
+            "published_at": version.get("published_at"),
+            "changed_at": version["created_at"],
+            "partial": bool(version.get("partial")),
+            "char_count": version.get("char_count") or len(text_value),
+            "body_from": version.get("body_from"),
+        },
+    )
+
+
+# --- building the tables and rebuilding the index ------------------------------------------------
+
+
+def create_index_tables(conn: Connection) -> None:
+    """The parts of the index that are not plain tables (FTS5 tables; the pg_trgm and tsvector indexes)."""
+    if conn.dialect.name == "sqlite":
+        for ddl in SQLITE_TABLES:
+            conn.exec_driver_sql(ddl)
+        return
+    conn.exec_driver_sql("ALTER TABLE search_texts ADD COLUMN IF NOT EXISTS grams tsvector")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_search_texts_grams ON search_texts USING gin (grams)")
+    if has_pg_trgm(conn, create=True):
+        conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_contents_text_trgm ON contents USING gin (text gin_trgm_ops)"
+        )
+
+
+def has_pg_trgm(conn: Connection, *, create: bool = False) -> bool:
+    """Whether pg_trgm is installed in this database (creating it when asked and available)."""
+    installed = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").first() is not None
+    if installed or not create:
+        return installed
+    available = conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").first()
+    if available is None:
+        log.warning(
+            "PostgreSQL has no pg_trgm extension (Debian: the postgresql-contrib / postgresql package); "
+            "search still works, without the trigram index"
+        )
+        return False
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    return True
+
+
+REBUILD_BATCH = 500
+
+
+def rebuild_index(conn: Connection, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Empty and refill the whole index from ``contents`` and ``versions`` (one transaction: the caller's).
+
+    Texts are indexed in the order their first version was stored, so ids stay
+    in time order; then each page's latest version becomes its doc row.
+    """
+    dialect = conn.dialect.name
+    create_index_tables(conn)
+    conn.exec_driver_sql("DELETE FROM search_docs")
+    if dialect == "sqlite":
+        for table in ("search_trigram", "search_grams"):  # contentless: emptied by FTS5's own command
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+    conn.exec_driver_sql("DELETE FROM search_texts")
+    first_use = (
+        select(Version.content_hash, Content.text)
+        .join(Content, Content.hash == Version.content_hash)
+        .group_by(Version.content_hash, Content.text)
+        .order_by(func.min(Version.id))
+    )
+    texts = 0
+    streamed = {"stream_results": True, "yield_per": REBUILD_BATCH}  # a server-side cursor on PostgreSQL
+    for batch in _batches(conn.execute(first_use.execution_options(**streamed)), REBUILD_BATCH):
+        for content_hash, value in batch:
+            index_text(conn, content_hash, value)
+        texts += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    latest = select(Version.page_id, func.max(Version.number).label("number")).group_by(Version.page_id).subquery()
+    columns = (Version.id, Version.page_id, Version.number, Version.content_hash, Version.created_at, Version.title,
+               Version.published_at, Version.partial, Version.char_count, Version.body_from)  # fmt: skip
+    rows = conn.execute(
+        select(*columns, Content.text)
+        .join(latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number))
+        .join(Content, Content.hash == Version.content_hash)
+        .execution_options(**streamed)
+    ).mappings()
+    docs = 0
+    for row in rows:
+        index_version(conn, dict(row), row["id"], row["text"])
+        docs += 1
+    return {"texts": texts, "pages": docs}
+
+
+def _batches(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
