@@ -32,7 +32,17 @@ log = logging.getLogger(__name__)
 GONE_AFTER = 2
 """Consecutive 404/410 answers after which a page is marked gone (its versions stay)."""
 
-OUTCOMES = ("new_version", "unchanged", "not_modified", "fetch_error", "extraction_failed", "blocked")
+OUTCOMES = (
+    "new_version",
+    "unchanged",
+    "not_modified",
+    "fetch_error",
+    "extraction_failed",
+    "blocked",
+    "not_html",
+    "offsite_redirect",
+    "store_failed",
+)
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,7 @@ def ingest(
         "encoding": extraction.encoding if extraction else None,
         "content_hash": digest,
         "error": reason,
+        "final_url": fetched.final_url,
     }
     capture_id = conn.execute(stmts.insert_capture, capture).scalar_one()
     if outcome == "new_version":
@@ -231,6 +242,8 @@ def _decide(
 ) -> tuple[str, str | None, int | None]:
     """What a capture means; updates the page's missing/gone state in place."""
     status = fetched.status
+    if fetched.offsite_redirect:
+        return "offsite_redirect", fetched.error or f"redirected off the site to {fetched.final_url}", None
     if status is None:
         return "fetch_error", fetched.error or "no response", None
     if status == 304:

@@ -161,12 +161,16 @@ class Capture(Base):
     fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     status_code: Mapped[int | None]
     outcome: Mapped[str] = mapped_column(String(30))
-    """new_version / unchanged / not_modified / fetch_error / extraction_failed / blocked / gone."""
+    """new_version / unchanged / not_modified / fetch_error / extraction_failed / blocked / not_html /
+    offsite_redirect / store_failed (archive.storage.ingest.OUTCOMES)."""
     raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_pages.sha256"), index=True)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     encoding: Mapped[str | None] = mapped_column(String(40))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    """Where the answer came from when not the page URL (a followed redirect), or the target of a
+    redirect off the site that was not followed (outcome ``offsite_redirect``)."""
 
     page: Mapped[Page] = relationship()
     raw: Mapped[RawPage | None] = relationship()
