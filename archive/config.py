@@ -54,6 +54,10 @@ class ArchiveSettings(_Model):
     database_url: str = DEFAULT_DATABASE_URL
     keep_raw: bool = True
     """Keep the raw page bytes (zstd, content-addressed); needed for WARC export and re-cleaning."""
+    busy_timeout: float = Field(30.0, gt=0, le=3600)
+    """SQLite: seconds a write waits for another process's write lock before it counts as a failed write."""
+    write_retry_seconds: float = Field(120.0, ge=0, le=86400)
+    """How long a crawl pauses and retries when the archive cannot be written, before it stops (run failed)."""
 
     @field_validator("database_url")
     @classmethod
@@ -91,6 +95,8 @@ class CrawlSettings(_Model):
     """A known page is re-checked this long after it last changed (or was first seen)."""
     recheck_max_seconds: int = Field(60 * 86400, ge=1)
     """The re-check interval of an unchanged page doubles up to this cap."""
+    accept_shrink_after: int = Field(2, ge=1, le=100)
+    """Captures in a row with the same much shorter text after which it is stored (change 'shrink')."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
@@ -134,7 +140,10 @@ class SiteConfig(_Model):
     pagination_pattern: Regex | None = None
     """Regex searched in absolute URLs; a link that matches is another list page."""
     max_list_pages: int = Field(50, ge=1)
-    max_articles: int | None = Field(None, ge=1)
+    max_articles: int = Field(10_000, ge=1)
+    """Articles requested at most per crawl (a bound on a site gone wild, not a sampling knob)."""
+    max_articles_per_list: int = Field(500, ge=1)
+    """Article links taken at most from one list page; the rest of a page with more are ignored (logged)."""
     schedule: Schedule = Field(default_factory=lambda: Schedule.parse("every 6h"))
     jitter: int = Field(60, ge=0)
     profile: str | None = None

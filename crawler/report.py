@@ -15,7 +15,7 @@ from rich.table import Table
 
 log = logging.getLogger(__name__)
 
-ERROR_OUTCOMES = ("fetch_error", "extraction_failed", "blocked")
+ERROR_OUTCOMES = ("fetch_error", "extraction_failed", "blocked", "offsite_redirect", "store_failed")
 
 
 @dataclass
@@ -34,6 +34,11 @@ class SiteReport:
     first_list_error: str | None = None
     requests: int = 0
     bytes_received: int = 0
+    lost: int = 0
+    """Pages fetched but not stored (the archive could not be written); a run with any is not finished cleanly."""
+    dead_links: int = 0
+    """404/410 answers for URLs the archive never had: counted, not captured."""
+    shrinks: int = 0
 
     @property
     def pages(self) -> int:
@@ -41,7 +46,7 @@ class SiteReport:
 
     @property
     def errors(self) -> int:
-        return sum(self.outcomes[o] for o in ERROR_OUTCOMES)
+        return sum(self.outcomes[o] for o in ERROR_OUTCOMES) + self.lost
 
     @property
     def rate(self) -> float:
@@ -56,6 +61,8 @@ class SiteReport:
             "new_versions": self.outcomes["new_version"],
             "unchanged": self.outcomes["unchanged"],
             "not_modified": self.outcomes["not_modified"],
+            "not_html": self.outcomes["not_html"],
+            "shrinks": self.shrinks,
             "errors": self.errors,
             "errors_by_kind": {o: self.outcomes[o] for o in ERROR_OUTCOMES if self.outcomes[o]},
             "bytes": self.bytes,
@@ -64,6 +71,8 @@ class SiteReport:
             "seconds": round((self.finished or time.monotonic()) - self.started, 3),
             "list_pages": self.list_ok,
             "list_errors": self.list_error_count,
+            "dead_links": self.dead_links,
+            "lost": self.lost,
         }
 
 

@@ -74,6 +74,9 @@ def _die_with_parent(parent: int) -> None:
 
 def _init_worker(profiles: Mapping[str, ProfileConfig], parent: int) -> None:
     global _WORKER_BOOK
+    # Ctrl-C reaches the whole process group: the crawl process decides how to stop, and a
+    # worker's own KeyboardInterrupt would only print a traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
     _WORKER_BOOK = ProfileBook(profiles)
 
