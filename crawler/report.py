@@ -81,6 +81,8 @@ class CrawlReport:
 
     def __init__(self, sites: list[str]) -> None:
         self.sites = {name: SiteReport(name) for name in sites}
+        self.stopped_by: str | None = None
+        """The signal (SIGTERM, SIGINT) that stopped the crawl before its end, if one did."""
 
     def table(self) -> Table:
         table = Table(title="speech-archive crawl", expand=False)

@@ -112,6 +112,7 @@ def run_crawl(
         with display(report) if display is not None else contextlib.nullcontext(), stopper.signals(process):
             process.start(install_signal_handlers=False)
         stopper.record_abandoned(context)
+        report.stopped_by = stopper.signal_name
     finally:
         if workers is not None:
             workers.close()

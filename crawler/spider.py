@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 from archive.config import SiteConfig
 from archive.records import Fetched
 from crawler.scope import OffsiteRequest, SiteScope
+from crawler.stopping import RequestDropped
 
 if TYPE_CHECKING:
     from crawler.pipeline import CrawlContext
@@ -220,6 +221,8 @@ class SiteSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[Fetched]:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(RequestDropped):  # a stopping crawl never sent it: nothing happened to the page
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             # Not fetched by our own choice: no capture, nothing happened to the page.
             self.count(STAT_ROBOTS_DENIED)
@@ -248,6 +251,8 @@ class SiteSpider(scrapy.Spider):
         )
 
     def list_failed(self, failure: Failure) -> None:
+        if failure.check(RequestDropped):
+            return
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
         self.count(STAT_LIST_ERRORS)

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+class RequestDropped(IgnoreRequest):
+    """A queued request the stopping crawl never sent: no capture (the page was not fetched)."""
+
+
 class Stopper:
     """The stop of one crawl process: signal handlers, the grace deadline, runs left open."""
 
@@ -134,7 +138,7 @@ def drop_queued_requests(crawler: Crawler) -> int:
 
     Scrapy's close waits for every request it has taken from the scheduler, and with a per-host
     delay those can be many seconds of queue; a stop must not send them. Their errbacks run
-    (an IgnoreRequest leaves no capture: the page was not fetched).
+    (a RequestDropped leaves no capture: the page was not fetched).
     """
     engine = crawler.engine
     slots = getattr(getattr(engine, "downloader", None), "slots", {}) if engine is not None else {}
@@ -144,7 +148,7 @@ def drop_queued_requests(crawler: Crawler) -> int:
         while queue:
             request, deferred = queue.popleft()
             dropped += 1
-            deferred.errback(IgnoreRequest(f"the crawl is stopping; {request.url} was not sent"))
+            deferred.errback(RequestDropped(f"the crawl is stopping; {request.url} was not sent"))
     if dropped:
-        log.info("%d queued request(s) dropped, not sent", dropped)
+        log.debug("%d queued request(s) dropped, not sent", dropped)
     return dropped

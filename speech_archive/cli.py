@@ -72,6 +72,8 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
+    if report.stopped_by is not None:  # the crawl already said so, in one line; its runs are 'interrupted'
+        sys.exit(130)
     for r in report.sites.values():
         if r.error:
             err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False, soft_wrap=True)

@@ -119,3 +119,61 @@ def test_a_killed_crawl_keeps_the_stats_it_had_written(tmp_path: Path) -> None:
             assert stats["new_versions"] == stats["pages"]
         finally:
             reader.close()
+
+
+def test_a_version_number_taken_by_another_writer_is_decided_again(archive_url: str) -> None:
+    """Two writers of one page at once (a crawl that lost its lease and the new holder): both captures kept."""
+    import datetime as dt
+    import threading
+
+    from archive.cleaning.core import Extraction
+    from archive.cleaning.normalize import content_hash
+    from archive.records import Fetched, ProcessedPage
+    from archive.storage.capture import store_capture
+    from archive.storage.ingest import ingest
+    from archive.storage.models import Site
+    from archive.storage.rawstore import pack_raw
+
+    url = "http://127.0.0.1:1/a.html"
+
+    def page(text: str) -> tuple[Fetched, ProcessedPage]:
+        ext = Extraction("ok", text=text, char_count=len(text), title="讲话", extractor_version="sa-test")
+        body = text.encode()
+        fetched = Fetched(site="one", url=url, fetched_at=dt.datetime.now(dt.UTC), status=200, body=body)
+        return fetched, ProcessedPage(ext, content_hash(text), pack_raw(body))
+
+    first, second, third = ("同志们:今天我们召开会议。" * 20 + tail for tail in ("一", "二", "三"))
+    with Archive(archive_url) as archive:
+        with archive.session() as s:
+            s.add(Site(name="one", base_url="http://127.0.0.1:1"))
+        with archive.session() as s:
+            site = s.query(Site).one()
+        store_capture(archive, site, *page(first))
+        holding, release = threading.Event(), threading.Event()
+
+        def other_writer() -> None:  # writes version 2 and holds its transaction open
+            with Archive(archive_url, upgrade=False) as other, other.session() as s:
+                ingest(s, site, *page(second))
+                holding.set()
+                release.wait(30)
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert holding.wait(30)
+        racer = threading.Thread(target=lambda: results.append(store_capture(archive, site, *page(third))))
+        results: list[Any] = []
+        racer.start()  # decides "version 2" too, then waits on the other writer's row
+        time.sleep(1.0)
+        release.set()
+        thread.join(30)
+        racer.join(60)
+        assert [r.outcome for r in results] == ["new_version"] and results[0].version_number == 3
+    reader = ArchiveReader(archive_url)
+    try:
+        rows = reader.rows(
+            "SELECT v.number, c.text FROM versions v JOIN contents c ON c.hash = v.content_hash ORDER BY v.number"
+        )
+        assert [(r["number"], r["text"][-1]) for r in rows] == [(1, "一"), (2, "二"), (3, "三")]
+        assert reader.rows("SELECT count(*) AS n FROM captures")[0]["n"] == 3
+    finally:
+        reader.close()
