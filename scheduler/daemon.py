@@ -44,7 +44,7 @@ from archive.config import Config
 from archive.errors import ConfigError, UsageError
 from archive.storage.dberrors import archive_error, describe
 from archive.storage.engine import Archive, make_engine
-from archive.storage.leases import current_lease
+from archive.storage.leases import current_lease, holder_is_dead
 from archive.storage.models import CrawlRun
 from archive.storage.runs import close_dead_runs, sync_sites
 from scheduler.health import DatabaseProbe, HealthServer
@@ -115,7 +115,9 @@ class Daemon:
             log.error("crawl of %s not started: the archive is unreachable (%s)", site, describe(exc))
             self.metrics.daemon_error(site)
             return
-        if held is not None:
+        if held is not None and holder_is_dead(held.pid, held.host):
+            log.info("site %s: the lease holder %s is no longer running; its lease is taken over", site, held.holder)
+        elif held is not None:
             log.info(
                 "crawl skipped site=%s: %s holds its lease until %s",
                 site,

@@ -174,7 +174,7 @@ def test_two_sites_run_on_time_and_a_restart_neither_loses_nor_doubles_a_run(
     assert reader.integrity_problems() == []
 
 
-def test_manual_crawl_is_refused_while_the_daemon_crawls_and_a_dead_holders_lease_expires(
+def test_manual_crawl_is_refused_while_the_daemon_crawls_and_a_dead_holders_lease_is_taken_over_at_once(
     tmp_path: Path, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
 ) -> None:
     from replica import ReplicaServer
@@ -187,9 +187,12 @@ def test_manual_crawl_is_refused_while_the_daemon_crawls_and_a_dead_holders_leas
 def _lease_scenario(
     tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
 ) -> None:
+    # A long lease: a dead holder's lease must be taken over at once (same host, its pid is gone),
+    # never waited out, or a crash costs the site its schedule until the lease expires.
     config = write_daemon_config(
-        tmp_path / "config.toml", server, archive_url, schedule="every 2s", delay=1.0, sites=["wm114"]
-    )
+        tmp_path / "config.toml", server, archive_url, schedule="every 2s", delay=1.0, sites=["wm114"],
+        lease_seconds=600,
+    )  # fmt: skip
     command = [sys.executable, "-m", "speech_archive", "crawl", "--config", str(config), "wm114"]
     holder = subprocess.Popen(
         command, cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -210,10 +213,16 @@ def _lease_scenario(
     expiry = reader.rows("SELECT expires_at FROM leases")[0]["expires_at"]
     expiry = dt.datetime.fromisoformat(expiry) if isinstance(expiry, str) else expiry
     expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=dt.UTC)
-    assert expiry <= killed_at + dt.timedelta(seconds=6)  # lease_seconds = 5: it expires, nobody releases it
+    assert expiry >= killed_at + dt.timedelta(seconds=500)  # nobody released it, and it is far from expiring
 
-    run = wait_until("the daemon's crawl after the lease expired", lambda: running(reader, "wm114"), timeout=30)
-    assert run["started_at"] >= expiry
+    run = wait_until("the daemon's crawl after the holder died", lambda: running(reader, "wm114"), timeout=30)
+    assert run["started_at"] < killed_at + dt.timedelta(seconds=15), "taken over at once, not at expiry"
+    wait_until(
+        "the daemon's crawl to hold the lease",
+        lambda: reader.rows("SELECT holder FROM leases WHERE holder LIKE 'scheduled crawl pid %'"),
+        timeout=30,
+    )
+    daemon.wait_for_log(r"site wm114: the lease holder manual crawl pid \d+ on \S+ is no longer running")
     refused = subprocess.run(
         command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False
     )
@@ -226,6 +235,37 @@ def _lease_scenario(
     statuses = {r["trigger"]: r["status"] for r in reader.runs("wm114")}
     assert statuses.get("manual") in (None, "interrupted")  # the killed holder's run (if begun): closed as dead
     assert next(r for r in reader.runs() if r["id"] == run["id"])["status"] in ("finished", "interrupted")
+
+
+def test_a_run_killed_with_its_daemon_is_recorded_by_the_next_daemon(
+    tmp_path: Path, server: Any, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    config = write_daemon_config(
+        tmp_path / "config.toml", server, archive_url, schedule="every 5s", delay=1.0, sites=["wm114"],
+        lease_seconds=600,
+    )  # fmt: skip
+    first = start_daemon(config, "first")
+    started = first.wait_for_log(r"crawl started site=wm114 pid=(\d+)")
+    child = int(started.group(1))
+    # The machine loses power, or an operator SIGKILLs the service: daemon and crawl die at once,
+    # before the crawl could write anything of its own.
+    first.proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child, signal.SIGKILL)
+    first.proc.wait(timeout=30)
+    wait_until("the crawl to die", lambda: not Path(f"/proc/{child}").exists(), timeout=30)
+    (left,) = reader.runs("wm114")
+    assert left["status"] == "running" and left["pid"] == child, "the daemon recorded the run before starting it"
+    time.sleep(6)  # down long enough to miss a run
+
+    second = start_daemon(config, "second")
+    second.wait_for_log(r"marked 1 run\(s\) left by dead crawl processes as interrupted")
+    row = next(r for r in reader.runs("wm114") if r["id"] == left["id"])
+    assert row["status"] == "interrupted" and f"process {child}" in row["error"], row
+    # The missed run is made up at once, whatever the dead crawl left behind.
+    wait_until("a finished run after the restart", lambda: finished(reader, "wm114"), timeout=60)
+    assert second.stop() == 0
+    assert reader.integrity_problems() == []
 
 
 def test_a_killed_crawl_is_recorded_failed_and_scheduling_goes_on(
