@@ -35,6 +35,7 @@ err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
 out_console = Console() if Console().is_terminal else Console(width=160)
 
+
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Rich lines on a terminal, one structured line per record elsewhere."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO

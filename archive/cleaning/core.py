@@ -2,6 +2,7 @@
 
 Stages, in order (one driver, like trafilatura's core), each in its own module:
 
+    sniff.py       is it an HTML page at all? (Content-Type and magic bytes; else ``not_html``)
     decode.py      bytes -> text (charset checked against the bytes)
     (here)         parse; drop invisible noise (the profile's drop rules)
     metadata.py    title, date, breadcrumb, source, outline from the visible lines
@@ -28,6 +29,7 @@ from archive.cleaning.mainblock import visible_lines
 from archive.cleaning.profiles import Profile
 from archive.cleaning.result import EXTRACTOR_VERSION, GAP_MARKER, Extraction, Gap
 from archive.cleaning.rules import apply_paywall, drop_boilerplate, mark_cut, strip_title
+from archive.cleaning.sniff import not_html_reason
 
 _BLOCKED = re.compile(
     r"安全验证|访问过于频繁|访问频率过快|请输入验证码|人机验证|滑动验证|请完成验证|Access Denied|验证您是人类"
@@ -131,6 +133,9 @@ def clean(
     version = extractor_version(profile)
     if not body.strip():
         return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
+    not_html = not_html_reason(body, content_type)
+    if not_html is not None:  # kept as a raw capture, never cleaned into a "text"
+        return Extraction("not_html", not_html, extractor_version=version, profile=profile.name)
     html, encoding = decode_html(body, content_type)
     if replacement_ratio(html) > 0.05:
         return Extraction(
