@@ -45,6 +45,9 @@ STAT_ARTICLES_NEW = "speech_archive/articles_requested"
 STAT_ARTICLES_DUE = "speech_archive/articles_due"
 STAT_ROBOTS_DENIED = "speech_archive/robots_denied"
 STAT_OFFSITE_LINKS = "speech_archive/offsite_links"
+STAT_ARTICLES_OVER = "speech_archive/articles_over_bounds"
+MAX_URL_LENGTH = 2000
+"""Longer links are not page URLs (the archive's URL column holds 2,000 characters)."""
 
 _NEXT_WORDS = ("下一页", "下页", "next")
 _LAST_LABELS = ("尾页", "末页", "最后一页", "last")
@@ -155,31 +158,52 @@ class SiteSpider(scrapy.Spider):
         if not hasattr(response, "css"):
             log.warning("%s: list page %s is not HTML", self.site.name, response.url)
             return
-        limit = self.site.max_articles
-        new_here = 0
+        per_page, per_crawl = self.site.max_articles_per_list, self.site.max_articles
+        taken_here = new_here = over = 0
         pagination: list[tuple[str, str]] = []
         for anchor in response.css("a[href]"):
             href = (anchor.attrib.get("href") or "").strip()
-            if not href or href.startswith(("javascript:", "mailto:", "#")):
+            if not href or href.startswith(("javascript:", "mailto:", "#")) or len(href) > MAX_URL_LENGTH:
                 continue
+            if taken_here >= per_page or self.articles_new >= per_crawl:
+                # Past a bound: article links are only counted (no canonical form, no Request), but a
+                # pagination link further down must still be found.
+                joined = response.urljoin(href)
+                if self.article_re.search(joined):
+                    over += 1
+                    continue
             url = self.canonical(response.urljoin(href))
             if url is None:  # another host: never requested, whatever its path looks like
                 if self.article_re.search(href) or (self.pagination_re and self.pagination_re.search(href)):
                     self.count(STAT_OFFSITE_LINKS)
                 continue
             if self.article_re.search(url):
-                if url in self.requested:
+                if url in self.requested or (url in self.plan.known and not self.plan.full):
                     continue
-                if url in self.plan.known and not self.plan.full:
-                    continue
-                if limit is not None and self.articles_new >= limit:
+                if taken_here >= per_page or self.articles_new >= per_crawl:
+                    over += 1
                     continue
                 new_here += url not in self.plan.known
+                taken_here += 1
                 self.articles_new += 1
                 self.count(STAT_ARTICLES_NEW)
                 yield self._article_request(url)
             elif self.pagination_re is not None and self.pagination_re.search(url):
                 pagination.append((url, "".join(anchor.css("::text").getall()).strip()))
+        if over:
+            self.count(STAT_ARTICLES_OVER, over)
+            bound = (
+                f"sites.max_articles ({per_crawl}) for this crawl"
+                if self.articles_new >= per_crawl
+                else f"sites.max_articles_per_list ({per_page}) for one list page"
+            )
+            log.warning(
+                "%s: list page %s links %d more article(s) than %s; not requested",
+                self.site.name,
+                response.url,
+                over,
+                bound,
+            )
         yield from self._follow_pagination(pagination, new_here)
 
     def _follow_pagination(self, links: list[tuple[str, str]], new_here: int) -> Iterator[scrapy.Request]:
