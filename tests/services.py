@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -144,6 +144,35 @@ class PostgresServer:
             if result.returncode != 0:
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- machine faults: a small or read-only file system ------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str = "8m") -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted at ``path`` (a full disk, a read-only data directory).
+
+    Mounting needs root (or CAP_SYS_ADMIN); without it the test is skipped with that reason.
+    """
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs at {path}: {mounted.stderr.strip()} (this fault test needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount(path: Path, options: str) -> None:
+    """Change a mounted tmpfs on the fly: ``ro``, ``rw``, ``size=64m``."""
+    subprocess.run(["mount", "-o", f"remount,{options}", str(path)], capture_output=True, check=True)
 
 
 # --- the daemon as a real process, and a plain-SQL reader of its archive ---------------------

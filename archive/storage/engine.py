@@ -9,6 +9,7 @@ use one file at the same time.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,18 @@ def _alembic_config() -> AlembicConfig:
     return cfg
 
 
+def _read_only_part(url: str) -> str | None:
+    """The SQLite file, or its directory, that cannot be written (WAL needs both), if one cannot."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    for part in (path, path.parent):
+        if part.exists() and not os.access(part, os.W_OK):
+            return str(part)
+    return None
+
+
 def _describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -117,6 +130,12 @@ class Archive:
             raise
         except SQLAlchemyError as exc:
             self.engine.dispose()
+            read_only = _read_only_part(url)
+            if read_only is not None:
+                raise ArchiveError(
+                    f"the archive database {_describe(url)} is read-only ({read_only} cannot be written); "
+                    "make it writable, or set [archive] database_url to a writable place"
+                ) from None
             raise ArchiveError(
                 f"cannot open the archive database {_describe(url)}: {describe(exc)}; check "
                 "[archive] database_url and that the file is a speech-archive database"
