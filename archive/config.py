@@ -33,7 +33,7 @@ _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class KeyProblem(ValueError):
+class KeyProblemError(ValueError):
     """A problem a model validator finds with one key (or a pair): its message names that key.
 
     Pydantic locates field errors itself; a check across fields runs on the model, so it says
@@ -143,7 +143,7 @@ class CrawlSettings(_Model):
     @model_validator(mode="after")
     def _recheck_order(self) -> CrawlSettings:
         if self.recheck_min_seconds > self.recheck_max_seconds:
-            raise KeyProblem(
+            raise KeyProblemError(
                 "recheck_min_seconds",
                 f"{self.recheck_min_seconds} is greater than recheck_max_seconds ({self.recheck_max_seconds}); "
                 "the minimum must not exceed the maximum",
@@ -234,7 +234,7 @@ class SiteConfig(_Model):
         hosts = {_netloc(self.base_url), *(alias.strip().lower() for alias in self.host_aliases)}
         for url in self.start_urls:
             if _netloc(url) not in hosts:
-                raise KeyProblem(
+                raise KeyProblemError(
                     "start_urls",
                     f"{url!r} is not on the site's hosts ({', '.join(sorted(hosts))}); add its host to host_aliases "
                     "or correct base_url",
@@ -327,7 +327,7 @@ class Config(_Model):
         seen: dict[str, int] = {}
         for index, site in enumerate(self.sites):
             if site.name in seen:
-                raise KeyProblem(
+                raise KeyProblemError(
                     f"sites[{index}] ({site.name}).name",
                     f"site name {site.name!r} is used twice (also sites[{seen[site.name]}]); site names must be unique",
                 )
@@ -375,7 +375,7 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
         where = _location(tuple(err["loc"]), data)
         msg = str(err["msg"]).removeprefix("Value error, ")
         problem = (err.get("ctx") or {}).get("error")
-        if isinstance(problem, KeyProblem):
+        if isinstance(problem, KeyProblemError):
             where = f"{where}.{problem.key}" if where else problem.key
             msg = problem.message
         if err["type"] == "extra_forbidden":
