@@ -100,7 +100,9 @@ def status(as_json: bool, config_path: Path | None) -> None:
                 "versions": 0,
                 "captures": 0,
                 "extraction_failed_pages": 0,
+                "shrunk_pages": 0,
                 "last_run": None,
+                "last_run_lost": 0,
             },
         )
     for name, row in rows.items():  # from the daemon's job store; None: not scheduled (no daemon ran yet)
@@ -111,7 +113,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
         return
     table = Table(title=f"archive: {config.archive.database_url}")
     texts = ("site", "last crawl", "outcome", "next run (UTC)")
-    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", *texts[1:]):
+    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", "shrunk", *texts[1:]):
         table.add_column(col, justify="left" if col in texts else "right")
     for name, row in sorted(rows.items()):
         run = row["last_run"]
@@ -122,8 +124,9 @@ def status(as_json: bool, config_path: Path | None) -> None:
             str(row["versions"]),
             str(row["captures"]),
             str(row["extraction_failed_pages"]),
+            str(row["shrunk_pages"]),
             run["started_at"][:19].replace("T", " ") if run else "never",
-            run["status"] if run else "-",
+            (run["status"] + (f" ({row['last_run_lost']} lost)" if row["last_run_lost"] else "")) if run else "-",
             row["next_run"][:19].replace("T", " ") if row["next_run"] else "-",
         )
     out_console.print(table)
@@ -193,6 +196,7 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
         "pages",
         "new versions",
         "errors",
+        "lost",
     ):
         table.add_column(col)
     for name, run in rows:
@@ -208,6 +212,7 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
             str(st.get("pages", "")),
             str(st.get("new_versions", "")),
             str(st.get("errors", "")),
+            str(st.get("lost", "")),
         )
     out_console.print(table)
 
