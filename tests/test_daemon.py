@@ -423,3 +423,51 @@ class database_outage:  # noqa: N801 - used as a context manager like a function
         else:
             server: PostgresServer = self.request.getfixturevalue("postgres")
             server.set_connections_allowed(self.url.database or "", True)
+
+
+def test_sighup_reloads_the_config_and_an_invalid_file_changes_nothing(
+    tmp_path: Path, archive_url: str, reader: ArchiveReader, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    from replica import ReplicaServer
+
+    with ReplicaServer(articles_per_site=3, per_page=5, seed=7, sites=["wm114", "zhongyi", "lixin"]) as server:
+        path = tmp_path / "config.toml"
+        write_daemon_config(path, server, archive_url, sites=["wm114", "zhongyi"])
+        daemon = start_daemon(path)
+        for site in ("wm114", "zhongyi"):
+            wait_until(f"a run of {site}", lambda s=site: finished(reader, s), timeout=60)
+
+        doc = replica_config([server.site_spec(n) for n in ("wm114", "zhongyi", "lixin")], archive_url)
+        doc["crawl"].update({"autothrottle": False, "clean_workers": 0, "retries": 0})
+        doc["daemon"] = {"shutdown_grace": 10, "misfire_grace": 60, "lease_seconds": 5}
+        for site in doc["sites"]:
+            site.update({"schedule": "every 3s", "jitter": 0})
+        doc["sites"][0]["enabled"] = False  # wm114
+        doc["sites"][1]["schedule"] = "every 1h"  # zhongyi
+        path.write_text(tomli_w.dumps(doc), encoding="utf-8")  # lixin is new
+        mark = len(daemon.text())
+        daemon.proc.send_signal(signal.SIGHUP)
+        for line in (
+            r"reload: site lixin added \(every 3s, jitter 0s\)",
+            r"reload: site wm114 disabled",
+            r"reload: site zhongyi schedule every 3s, jitter 0s -> every 1h, jitter 0s",
+            r"schedule: site wm114 is no longer configured \(or disabled\); its job was removed",
+        ):
+            daemon.wait_for_log(line, start=mark)
+        reloaded = dt.datetime.now(dt.UTC)
+        wait_until("a run of the new site", lambda: finished(reader, "lixin"), timeout=60)
+        time.sleep(7)  # two intervals of the old schedule
+        late = [r for r in reader.runs() if r["site"] in ("wm114", "zhongyi") and r["started_at"] > reloaded]
+        assert late == [], f"a disabled or rescheduled site was crawled after the reload: {late}"
+
+        path.write_text("[archive\nthis is not TOML", encoding="utf-8")
+        mark = len(daemon.text())
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log(r"config reload failed, the running configuration stays: .*invalid TOML", start=mark)
+        broken = dt.datetime.now(dt.UTC)
+        wait_until("lixin crawled with the running config", lambda: finished(reader, "lixin", after=broken), timeout=30)
+        _status, text = daemon.get("/metrics")
+        assert "speech_archive_config_reload_failed 1.0" in text
+        assert daemon.proc.poll() is None, "SIGHUP never stops the daemon"
+        assert daemon.stop() == 0
+        assert reader.integrity_problems() == []
