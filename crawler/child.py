@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archive.config import Config, SiteConfig, parse_config
-from archive.errors import CrawlError, LeaseHeldError, SpeechArchiveError
+from archive.errors import ArchiveError, CrawlError, LeaseHeldError, SpeechArchiveError
 from archive.storage import Archive
 from archive.storage.leases import LeaseKeeper, holder_name
 from crawler.report import CrawlReport
@@ -148,6 +148,8 @@ def run_request(request: CrawlRequest) -> CrawlResult:
     except SpeechArchiveError as exc:
         return CrawlResult({}, str(exc), exc.exit_code)
     result = outcome.result()
+    if outcome.report.unwritable is not None:
+        return CrawlResult(result.sites, outcome.report.unwritable, ArchiveError.exit_code)
     if result.sites and all(s.status == "failed" for s in result.sites.values()):
         return CrawlResult(result.sites, "every site failed", CrawlError.exit_code)
     return result

@@ -40,6 +40,7 @@ from archive.storage.models import Site
 from archive.storage.runs import finish_run, start_run, update_run_stats
 from crawler.report import CrawlReport, SiteReport
 from crawler.spider import STAT_FIRST_LIST_ERROR, STAT_LIST_ERRORS, STAT_LIST_OK, SiteSpider
+from crawler.stopping import drop_queued_requests
 from crawler.workers import PageJob, WorkerPool
 from crawler.writer import ArchiveUnwritableError, ArchiveWriter
 
@@ -119,6 +120,7 @@ class ArchivePipeline:
         report.bytes += len(item.body or b"")
         if ctx.writer.given_up is not None:
             report.lost += 1
+            self._stop_all(ctx.writer.given_up)
             return None
         processed = NOT_PROCESSED
         if item.succeeded:
@@ -136,7 +138,7 @@ class ArchivePipeline:
             result = await ctx.writer.write(lambda: self._store(fetched, processed))
         except ArchiveUnwritableError as exc:
             report.lost += 1
-            self._stop_all(exc)
+            self._stop_all(str(exc))
             return None
         except CaptureRefusedError as exc:
             report.lost += 1
@@ -179,17 +181,20 @@ class ArchivePipeline:
 
         try:
             await self.context.writer.write(write)
-        except (ArchiveUnwritableError, SQLAlchemyError) as exc:
+        except ArchiveUnwritableError as exc:
+            self._stop_all(str(exc))
+        except SQLAlchemyError as exc:
             log.debug("run stats not written: %s", exc)
 
-    def _stop_all(self, exc: ArchiveUnwritableError) -> None:
+    def _stop_all(self, reason: str) -> None:
         """The archive is gone for good (for this run): every site of the crawl stops, its run failed."""
         for name, crawler in list(self.context.crawlers.items()):
             engine = crawler.engine
             if engine is None or engine.spider is None or name in self.context.closing:
                 continue
             self.context.closing.add(name)
-            log.info("%s: stopping (%s)", name, exc)
+            log.debug("%s: stopping (%s)", name, reason)
+            drop_queued_requests(crawler)
             deferred_from_coro(engine.close_spider_async(reason="archive_unwritable"))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -83,6 +83,12 @@ class CrawlReport:
         self.sites = {name: SiteReport(name) for name in sites}
         self.stopped_by: str | None = None
         """The signal (SIGTERM, SIGINT) that stopped the crawl before its end, if one did."""
+        self.unwritable: str | None = None
+        """Why the crawl stopped because the archive could not be written (crawler/writer.py), if it did."""
+
+    @property
+    def lost(self) -> int:
+        return sum(r.lost for r in self.sites.values())
 
     def table(self) -> Table:
         table = Table(title="speech-archive crawl", expand=False)

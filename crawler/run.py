@@ -113,6 +113,7 @@ def run_crawl(
             process.start(install_signal_handlers=False)
         stopper.record_abandoned(context)
         report.stopped_by = stopper.signal_name
+        report.unwritable = context.writer.given_up
     finally:
         if workers is not None:
             workers.close()

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from archive.config import Config
-from archive.errors import CrawlError, UsageError
+from archive.errors import ArchiveError, CrawlError, UsageError
 from archive.storage import Archive
 from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
 from scheduler.jobstore import next_run_times
@@ -74,6 +74,11 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
     out_console.print(table)
     if report.stopped_by is not None:  # the crawl already said so, in one line; its runs are 'interrupted'
         sys.exit(130)
+    if report.unwritable is not None:
+        lost = (
+            f"; {report.lost} page(s) fetched but not stored, the next crawl fetches them again" if report.lost else ""
+        )
+        raise ArchiveError(f"the crawl stopped: {report.unwritable}{lost}")
     for r in report.sites.values():
         if r.error:
             err_console.print(f"{r.site}: {r.status}: {r.error}", highlight=False, markup=False, soft_wrap=True)

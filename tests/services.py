@@ -82,6 +82,16 @@ class PostgresServer:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self._prefix, *args], capture_output=True, text=True, check=False, timeout=120)
 
+    def halt(self) -> None:
+        """Stop the server, keeping its data: a PostgreSQL restart (or outage) under a running crawl."""
+        result = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-t", "30", "stop")
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {result.stderr.strip()}")
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port with the same data."""
+        self._start_server()
+
     def start(self) -> None:
         init = self._run(
             str(self.bindir / "initdb"),
@@ -96,6 +106,9 @@ class PostgresServer:
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
+        self._start_server()
+
+    def _start_server(self) -> None:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
