@@ -132,6 +132,7 @@ class Daemon:
     def crawl(self, site: str) -> None:
         """Run one scheduled crawl of ``site`` (on a scheduler worker thread)."""
         if self._stop.is_set():
+            log.info("crawl skipped site=%s: the daemon is stopping", site)
             return
         try:
             with self.archive.session() as session:

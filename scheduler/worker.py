@@ -128,6 +128,7 @@ class CrawlSupervisor:
         """Crawl ``site`` in a child process and return how the run ended."""
         with self._lock:
             if self._stopping:
+                log.info("crawl skipped site=%s: the daemon is shutting down", site)
                 return RunResult(site, "skipped", "the daemon is shutting down")
             proc = subprocess.Popen(
                 self.command,
