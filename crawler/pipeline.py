@@ -215,7 +215,7 @@ class ArchivePipeline:
 
     def _verdict(self, report: SiteReport, reason: str) -> tuple[str, str | None]:
         writer = self.context.writer
-        if writer.given_up is not None:
+        if writer.given_up is not None and reason not in ("shutdown", "cancelled", "lease_lost"):
             lost = f"; {report.lost} page(s) fetched but not stored" if report.lost else ""
             return "failed", f"{writer.given_up}{lost}"
         if reason == "finished" and report.list_ok == 0 and report.list_error_count:

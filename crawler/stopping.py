@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,9 @@ class Stopper:
     def signals(self, process: CrawlerProcess) -> Iterator[None]:
         """Our SIGTERM/SIGINT handlers while ``process`` runs (start it with install_signal_handlers=False)."""
         self._process = process
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            yield
+            return
         previous = {signum: signal.signal(signum, self._on_signal) for signum in SIGNALS}
         try:
             yield
