@@ -98,11 +98,16 @@ def inflate(body: bytes, encoding: str, limit: int, url: str) -> bytes:
         return body
     if coding not in ("gzip", "x-gzip", "deflate"):
         raise CrawlError(f"cannot fetch {url}: the server sent Content-Encoding {encoding!r}, which is not supported")
-    inflater = zlib.decompressobj(wbits=47 if coding != "deflate" else 15)  # 47: gzip or zlib header
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise CrawlError(f"cannot fetch {url}: the {coding} body is corrupt ({exc})") from None
+    # 47: a gzip or zlib header; "deflate" is zlib by the RFC, but some servers send it raw (-15).
+    for wbits in (47,) if coding != "deflate" else (15, -15):
+        inflater = zlib.decompressobj(wbits=wbits)
+        try:
+            out = inflater.decompress(body, limit + 1)
+            break
+        except zlib.error as exc:
+            error = exc
+    else:
+        raise CrawlError(f"cannot fetch {url}: the {coding} body is corrupt ({error})") from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise CrawlError(
             f"cannot fetch {url}: the body inflates past [crawl] max_page_bytes ({limit} bytes); "

@@ -177,3 +177,14 @@ def test_a_version_number_taken_by_another_writer_is_decided_again(archive_url: 
         assert reader.rows("SELECT count(*) AS n FROM captures")[0]["n"] == 3
     finally:
         reader.close()
+
+
+def test_a_page_in_a_log_line_is_short() -> None:
+    """Scrapy logs an item it could not process with its repr: never the whole page again."""
+    import datetime as dt
+
+    from archive.records import Fetched
+
+    page = Fetched(site="s", url="http://127.0.0.1:1/a.html", fetched_at=dt.datetime.now(dt.UTC), status=200,
+                   body=b"<html>" + b"x" * 1_000_000)  # fmt: skip
+    assert len(repr(page)) < 200 and "1000006 bytes" in repr(page)

@@ -99,3 +99,11 @@ def test_extract_of_a_pdf_url_says_not_html(tmp_path: Path, replica: Any) -> Non
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["outcome"] == "not_html" and record["text"] == "" and record["content_hash"] is None
+
+
+def test_raw_deflate_is_inflated_too() -> None:
+    from speech_archive.extract_cmd import inflate
+
+    raw = zlib.compressobj(wbits=-15)
+    body = raw.compress(b"<html>x</html>") + raw.flush()
+    assert inflate(body, "deflate", 100, "http://x/") == b"<html>x</html>"
