@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, write_config
 from services import ArchiveReader, clean_env, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # lease renewal and stop times are measured in seconds
 
 
 @pytest.fixture
