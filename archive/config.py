@@ -34,6 +34,19 @@ _INTERVAL = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+class KeyProblemError(ValueError):
+    """A problem a model validator finds with one key (or a pair): its message names that key.
+
+    Pydantic locates field errors itself; a check across fields runs on the model, so it says
+    which key it means, and :func:`parse_config` puts that key in the path.
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
 def _check_regex(value: str) -> str:
     try:
         re.compile(value)
@@ -42,11 +55,34 @@ def _check_regex(value: str) -> str:
     return value
 
 
+def _check_selective(value: str) -> str:
+    """A link pattern that matches the empty string matches every URL: every link would be an article."""
+    if re.search(value, ""):
+        raise ValueError(
+            f"{value!r} matches every URL (it matches an empty string); write what only these links have, "
+            r"e.g. '/news/\d+\.html$'"
+        )
+    return value
+
+
 Regex = Annotated[str, AfterValidator(_check_regex)]
+LinkPattern = Annotated[str, AfterValidator(_check_regex), AfterValidator(_check_selective)]
+
+
+def _netloc(url: str) -> str:
+    """``host[:port]`` of a validated http(s) URL, lower-case, default port dropped (as archive.urls does)."""
+    scheme, _, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2].lower()
+    default = ":80" if scheme.lower() == "http" else ":443"
+    return netloc.removesuffix(default)
+
+
+_IN_MEMORY = re.compile(r"^sqlite(?:\+\w+)?://(?:/(?::memory:|file::memory:.*|.*[?&]mode=memory.*)?)?$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a string where a number or a boolean belongs ("16", "yes") is an error, not a guess.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ArchiveSettings(_Model):
@@ -55,6 +91,10 @@ class ArchiveSettings(_Model):
     database_url: str = DEFAULT_DATABASE_URL
     keep_raw: bool = True
     """Keep the raw page bytes (zstd, content-addressed); needed for WARC export and re-cleaning."""
+    busy_timeout: float = Field(30.0, gt=0, le=3600)
+    """SQLite: seconds a write waits for another process's write lock before it counts as a failed write."""
+    write_retry_seconds: float = Field(120.0, ge=0, le=86400)
+    """How long a crawl pauses and retries when the archive cannot be written, before it stops (run failed)."""
 
     @field_validator("database_url")
     @classmethod
@@ -63,6 +103,11 @@ class ArchiveSettings(_Model):
             raise ValueError(
                 f"{value!r} is not a supported database URL; use 'sqlite:///path/archive.sqlite3' "
                 "or 'postgresql+psycopg://user:pass@host/db'"
+            )
+        if _IN_MEMORY.match(value):
+            raise ValueError(
+                f"{value!r} is an in-memory database: a crawl would keep nothing; "
+                "use a file, e.g. 'sqlite:///data/archive.sqlite3'"
             )
         return value
 
@@ -92,7 +137,19 @@ class CrawlSettings(_Model):
     """A known page is re-checked this long after it last changed (or was first seen)."""
     recheck_max_seconds: int = Field(60 * 86400, ge=1)
     """The re-check interval of an unchanged page doubles up to this cap."""
+    accept_shrink_after: int = Field(2, ge=1, le=100)
+    """Captures in a row with the same much shorter text after which it is stored (change 'shrink')."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _recheck_order(self) -> CrawlSettings:
+        if self.recheck_min_seconds > self.recheck_max_seconds:
+            raise KeyProblemError(
+                "recheck_min_seconds",
+                f"{self.recheck_min_seconds} is greater than recheck_max_seconds ({self.recheck_max_seconds}); "
+                "the minimum must not exceed the maximum",
+            )
+        return self
 
 
 class Schedule(_Model):
@@ -130,12 +187,15 @@ class SiteConfig(_Model):
     title: str = ""
     base_url: str
     start_urls: list[str] = Field(min_length=1)
-    article_pattern: Regex
+    article_pattern: LinkPattern
     """Regex searched in absolute URLs; a link that matches is an article."""
-    pagination_pattern: Regex | None = None
+    pagination_pattern: LinkPattern | None = None
     """Regex searched in absolute URLs; a link that matches is another list page."""
     max_list_pages: int = Field(50, ge=1)
-    max_articles: int | None = Field(None, ge=1)
+    max_articles: int = Field(10_000, ge=1)
+    """Articles requested at most per crawl (a bound on a site gone wild, not a sampling knob)."""
+    max_articles_per_list: int = Field(500, ge=1)
+    """Article links taken at most from one list page; the rest of a page with more are ignored (logged)."""
     schedule: Schedule = Field(default_factory=lambda: Schedule.parse("every 6h"))
     jitter: int = Field(60, ge=0)
     profile: str | None = None
@@ -163,7 +223,24 @@ class SiteConfig(_Model):
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedule(cls, value: Any) -> Any:
-        return Schedule.parse(value) if isinstance(value, str) else value
+        if isinstance(value, str):
+            return Schedule.parse(value)
+        if isinstance(value, dict):  # the JSON form a crawl child receives (Config.model_dump(mode="json"))
+            return Schedule(**value)
+        return value
+
+    @model_validator(mode="after")
+    def _start_on_site(self) -> SiteConfig:
+        """A start URL on another host would send the crawl off the site (docs/CRAWLING.md, site scope)."""
+        hosts = {_netloc(self.base_url), *(alias.strip().lower() for alias in self.host_aliases)}
+        for url in self.start_urls:
+            if _netloc(url) not in hosts:
+                raise KeyProblemError(
+                    "start_urls",
+                    f"{url!r} is not on the site's hosts ({', '.join(sorted(hosts))}); add its host to host_aliases "
+                    "or correct base_url",
+                )
+        return self
 
 
 class ProfileConfig(_Model):
@@ -317,11 +394,14 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _unique_sites(self) -> Config:
-        seen: set[str] = set()
-        for site in self.sites:
+        seen: dict[str, int] = {}
+        for index, site in enumerate(self.sites):
             if site.name in seen:
-                raise ValueError(f"site name {site.name!r} is used twice; site names must be unique")
-            seen.add(site.name)
+                raise KeyProblemError(
+                    f"sites[{index}] ({site.name}).name",
+                    f"site name {site.name!r} is used twice (also sites[{seen[site.name]}]); site names must be unique",
+                )
+            seen[site.name] = index
         return self
 
     def site(self, name: str) -> SiteConfig:
@@ -364,6 +444,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>", profiles_path: 
         err = exc.errors()[0]
         where = _location(tuple(err["loc"]), data)
         msg = str(err["msg"]).removeprefix("Value error, ")
+        problem = (err.get("ctx") or {}).get("error")
+        if isinstance(problem, KeyProblemError):
+            where = f"{where}.{problem.key}" if where else problem.key
+            msg = problem.message
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see docs/CONFIG.md for the keys)"
         elif err["type"] == "missing":

@@ -30,6 +30,17 @@ class Fetched:
     body: bytes | None = None
     error: str | None = None
     run_id: int | None = None
+    final_url: str | None = None
+    """Where the answer came from when that is not ``url`` (an on-site redirect was followed),
+    or where a redirect pointed that was not followed (``offsite_redirect``)."""
+    offsite_redirect: bool = False
+    """The site redirected this URL to another host or scheme; the redirect was not followed."""
+
+    def __repr__(self) -> str:
+        """Short: a page's repr ends up in log lines (Scrapy's "Error processing …"), its body must not."""
+        size = "no body" if self.body is None else f"{len(self.body)} bytes"
+        error = f", error={self.error[:200]!r}" if self.error else ""
+        return f"Fetched(site={self.site!r}, url={self.url!r}, status={self.status}, {size}{error})"
 
     def header(self, name: str) -> str | None:
         """A response header, case-insensitively."""
@@ -49,7 +60,7 @@ class PackedRaw:
     sha256: str
     size: int
     compression: str
-    data: bytes | None
+    data: bytes | None = field(repr=False)
     """The compressed bytes; None when the archive does not keep raw pages ([archive] keep_raw = false)."""
 
 
@@ -62,6 +73,12 @@ class ProcessedPage:
     content_hash: str | None = None
     """SHA-256 of the normalised text, when the extraction is ok."""
     raw: PackedRaw | None = None
+
+    def __repr__(self) -> str:
+        outcome = self.extraction.outcome if self.extraction is not None else "not cleaned"
+        chars = self.extraction.char_count if self.extraction is not None else 0
+        size = f"{self.raw.size} raw bytes" if self.raw is not None else "no raw page"
+        return f"ProcessedPage({outcome}, {chars} chars, {size})"
 
 
 NOT_PROCESSED = ProcessedPage()

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archive.config import Config, SiteConfig, parse_config
-from archive.errors import CrawlError, LeaseHeldError, SpeechArchiveError
+from archive.errors import ArchiveError, CrawlError, LeaseHeldError, SpeechArchiveError
 from archive.storage import Archive
 from archive.storage.leases import LeaseKeeper, holder_name
 from crawler.report import CrawlReport
@@ -38,10 +38,21 @@ class CrawlRequest:
     sites: list[str]
     trigger: str = "scheduled"
     full: bool = False
+    run_ids: dict[str, int] = field(default_factory=dict)
+    """Runs the daemon recorded for this child before starting it (site -> run id): the child
+    continues them, so a child killed before it could record anything still leaves its run."""
 
     @classmethod
-    def of(cls, config: Config, sites: list[str], trigger: str = "scheduled", *, full: bool = False) -> CrawlRequest:
-        return cls(config.model_dump(mode="json"), config.source, sites, trigger, full)
+    def of(
+        cls,
+        config: Config,
+        sites: list[str],
+        trigger: str = "scheduled",
+        *,
+        full: bool = False,
+        run_ids: dict[str, int] | None = None,
+    ) -> CrawlRequest:
+        return cls(config.model_dump(mode="json"), config.source, sites, trigger, full, dict(run_ids or {}))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -105,13 +116,14 @@ def crawl_sites(
     full: bool = False,
     display: Display | None = None,
     on_refused: Callable[[LeaseHeldError], None] | None = None,
+    run_ids: dict[str, int] | None = None,
 ) -> CrawlOutcome:
     """Take each site's lease (one crawl of a site at a time, whoever starts it), then crawl those taken.
 
     Raises LeaseHeldError when every site is held by another process.
     """
     with (
-        Archive(config.archive.database_url) as archive,
+        Archive(config.archive.database_url, busy_timeout=config.archive.busy_timeout) as archive,
         LeaseKeeper(archive, holder_name(trigger), config.daemon.lease_seconds) as keeper,
     ):
         refused = keeper.acquire(s.name for s in sites)
@@ -121,7 +133,7 @@ def crawl_sites(
             if on_refused is not None:
                 on_refused(exc)
         chosen = [s for s in sites if s.name not in refused]
-        report = run_crawl(config, chosen, trigger=trigger, full=full, display=display)
+        report = run_crawl(config, chosen, trigger=trigger, full=full, display=display, keeper=keeper, run_ids=run_ids)
     return CrawlOutcome(report, refused)
 
 
@@ -130,12 +142,14 @@ def run_request(request: CrawlRequest) -> CrawlResult:
     try:
         config = request.load_config()
         sites = [config.site(name) for name in request.sites]
-        outcome = crawl_sites(config, sites, trigger=request.trigger, full=request.full)
+        outcome = crawl_sites(config, sites, trigger=request.trigger, full=request.full, run_ids=request.run_ids)
     except LeaseHeldError as exc:
         return CrawlResult({name: SiteResult("skipped", error=str(exc)) for name in request.sites}, None, 0)
     except SpeechArchiveError as exc:
         return CrawlResult({}, str(exc), exc.exit_code)
     result = outcome.result()
+    if outcome.report.unwritable is not None:
+        return CrawlResult(result.sites, outcome.report.unwritable, ArchiveError.exit_code)
     if result.sites and all(s.status == "failed" for s in result.sites.values()):
         return CrawlResult(result.sites, "every site failed", CrawlError.exit_code)
     return result

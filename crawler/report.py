@@ -15,7 +15,7 @@ from rich.table import Table
 
 log = logging.getLogger(__name__)
 
-ERROR_OUTCOMES = ("fetch_error", "extraction_failed", "blocked")
+ERROR_OUTCOMES = ("fetch_error", "extraction_failed", "blocked", "offsite_redirect", "store_failed")
 
 
 @dataclass
@@ -38,6 +38,11 @@ class SiteReport:
     """Cleaned pages by the path that found their body (``extraction_failed`` counted as ``failed``)."""
     cleaning_errors: int = 0
     """Pages the cleaner itself failed on (a bug, logged with the URL), among the extraction_failed ones."""
+    lost: int = 0
+    """Pages fetched but not stored (the archive could not be written); a run with any is not finished cleanly."""
+    dead_links: int = 0
+    """404/410 answers for URLs the archive never had: counted, not captured."""
+    shrinks: int = 0
 
     @property
     def pages(self) -> int:
@@ -45,7 +50,7 @@ class SiteReport:
 
     @property
     def errors(self) -> int:
-        return sum(self.outcomes[o] for o in ERROR_OUTCOMES)
+        return sum(self.outcomes[o] for o in ERROR_OUTCOMES) + self.lost
 
     @property
     def rate(self) -> float:
@@ -60,6 +65,8 @@ class SiteReport:
             "new_versions": self.outcomes["new_version"],
             "unchanged": self.outcomes["unchanged"],
             "not_modified": self.outcomes["not_modified"],
+            "not_html": self.outcomes["not_html"],
+            "shrinks": self.shrinks,
             "errors": self.errors,
             "errors_by_kind": {o: self.outcomes[o] for o in ERROR_OUTCOMES if self.outcomes[o]},
             "cleaning_errors": self.cleaning_errors,
@@ -70,6 +77,8 @@ class SiteReport:
             "seconds": round((self.finished or time.monotonic()) - self.started, 3),
             "list_pages": self.list_ok,
             "list_errors": self.list_error_count,
+            "dead_links": self.dead_links,
+            "lost": self.lost,
         }
 
 
@@ -80,6 +89,14 @@ class CrawlReport:
         self.sites = {name: SiteReport(name) for name in sites}
         self.works: dict[str, Any] | None = None
         """What matching the new contents to works did after the spiders closed (archive.works)."""
+        self.stopped_by: str | None = None
+        """The signal (SIGTERM, SIGINT) that stopped the crawl before its end, if one did."""
+        self.unwritable: str | None = None
+        """Why the crawl stopped because the archive could not be written (crawler/writer.py), if it did."""
+
+    @property
+    def lost(self) -> int:
+        return sum(r.lost for r in self.sites.values())
 
     def table(self) -> Table:
         table = Table(title="speech-archive crawl", expand=False)

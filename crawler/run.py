@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -18,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 from archive.config import Config, SiteConfig
 from archive.errors import LeaseHeldError
 from archive.storage import Archive, RecheckPolicy
+from archive.storage.leases import LeaseKeeper
 from archive.storage.queries import crawl_plan_rows
 from archive.storage.runs import close_dead_runs, sync_sites
 from archive.works import match_pending
@@ -25,7 +26,9 @@ from crawler.pipeline import CrawlContext
 from crawler.report import CrawlReport
 from crawler.settings import scrapy_settings, site_settings
 from crawler.spider import CrawlPlan, DuePage, SiteSpider
+from crawler.stopping import Stopper
 from crawler.workers import WorkerPool
+from crawler.writer import ArchiveWriter
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +90,16 @@ def run_crawl(
     full: bool = False,
     display: Display | None = None,
     extra_settings: dict[str, Any] | None = None,
+    keeper: LeaseKeeper | None = None,
+    run_ids: Mapping[str, int] | None = None,
 ) -> CrawlReport:
-    """Crawl the given sites once, archiving as it goes; return the per-site report."""
-    archive = Archive(config.archive.database_url)
+    """Crawl the given sites once, archiving as it goes; return the per-site report.
+
+    ``run_ids`` are runs already recorded for this process (the daemon records a scheduled run
+    before it starts the child, so a child killed at once still leaves its run); ``keeper``
+    holds the sites' leases, and a lost lease stops that site.
+    """
+    archive = Archive(config.archive.database_url, busy_timeout=config.archive.busy_timeout)
     with archive.session() as session:
         closed = close_dead_runs(session)
         if closed:
@@ -101,7 +111,11 @@ def run_crawl(
         now = dt.datetime.now(dt.UTC)
         plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
         report = CrawlReport([s.name for s in sites])
+        for name, run_id in (run_ids or {}).items():
+            if name in report.sites:
+                report.sites[name].run_id = run_id
         workers = WorkerPool(config.profiles, config.crawl.clean_workers)
+        stopper = Stopper(config.daemon.shutdown_grace)
         context = CrawlContext(
             config=config,
             archive=archive,
@@ -111,16 +125,38 @@ def run_crawl(
             profiles={s.name: workers.book.for_site(s.name, s.profile).name for s in sites},
             trigger=trigger,
             policy=RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds),
+            accept_shrink_after=config.crawl.accept_shrink_after,
+        )
+        context.writer = ArchiveWriter(
+            config.archive.write_retry_seconds,
+            on_pause=lambda: _pause(context, True),
+            on_resume=lambda: _pause(context, False),
+            stopping=lambda: stopper.stopping,
         )
         process = CrawlerProcess({**scrapy_settings(config), **(extra_settings or {})})
         for site in sites:
             process.crawl(spider_class(config, site), site=site, plan=plans[site.name], context=context)
-        with display(report) if display is not None else contextlib.nullcontext():
-            process.start()
-        if config.works.match_after_crawl:
-            match_works(archive, config, report)
+        if keeper is not None:
+            keeper.on_lost = lambda name: stopper.call_soon(lambda: stopper.stop_site(context, name, "lease_lost"))
+        with display(report) if display is not None else contextlib.nullcontext(), stopper.signals(process):
+            process.start(install_signal_handlers=False)
+        stopper.record_abandoned(context)
+        report.stopped_by = stopper.signal_name
+        report.unwritable = context.writer.given_up
+        if config.works.match_after_crawl and report.stopped_by is None and report.unwritable is None:
+            match_works(archive, config, report)  # a stopped crawl leaves its contents pending for the next one
     finally:
         if workers is not None:
             workers.close()
         archive.close()
     return report
+
+
+def _pause(context: CrawlContext, paused: bool) -> None:
+    """Pause (or resume) every site of the crawl: no new requests while the archive cannot be written."""
+    for crawler in context.crawlers.values():
+        if crawler.engine is not None:
+            if paused:
+                crawler.engine.pause()
+            else:
+                crawler.engine.unpause()

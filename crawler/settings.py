@@ -39,6 +39,9 @@ def scrapy_settings(config: Config) -> dict[str, Any]:
         "LOG_LEVEL": "WARNING" if crawl.log_level == "INFO" else crawl.log_level,
         "ITEM_PIPELINES": {"crawler.pipeline.ArchivePipeline": 300},
         "DOWNLOADER_MIDDLEWARES": {
+            # Our site scope replaces Scrapy's domain filter: first, before robots.txt and the network.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "crawler.scope.ScopeMiddleware": 50,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.retry.BackoffRetryMiddleware": 550,
         },

@@ -30,7 +30,8 @@ from twisted.python.failure import Failure
 
 from archive.config import SiteConfig
 from archive.records import Fetched
-from archive.urls import canonical_url
+from crawler.scope import OffsiteRequest, SiteScope
+from crawler.stopping import RequestDropped
 
 if TYPE_CHECKING:
     from crawler.pipeline import CrawlContext
@@ -43,6 +44,10 @@ STAT_FIRST_LIST_ERROR = "speech_archive/first_list_error"
 STAT_ARTICLES_NEW = "speech_archive/articles_requested"
 STAT_ARTICLES_DUE = "speech_archive/articles_due"
 STAT_ROBOTS_DENIED = "speech_archive/robots_denied"
+STAT_OFFSITE_LINKS = "speech_archive/offsite_links"
+STAT_ARTICLES_OVER = "speech_archive/articles_over_bounds"
+MAX_URL_LENGTH = 2000
+"""Longer links are not page URLs (the archive's URL column holds 2,000 characters)."""
 
 _NEXT_WORDS = ("下一页", "下页", "next")
 _LAST_LABELS = ("尾页", "末页", "最后一页", "last")
@@ -98,21 +103,16 @@ class SiteSpider(scrapy.Spider):
         """The crawl's shared objects, for the pipeline (crawler.pipeline); the spider itself never uses them."""
         self.article_re = re.compile(site.article_pattern)
         self.pagination_re = re.compile(site.pagination_pattern) if site.pagination_pattern else None
-        self.aliases = {h.lower() for h in site.host_aliases}
-        self.home_host = re.sub(r"^https?://", "", site.base_url).split("/")[0].lower()
+        self.scope = SiteScope.of(site)
+        """The site's hosts; read by crawler.scope.ScopeMiddleware too."""
         self.list_pages_seen: set[str] = set()
         self.requested: set[str] = set()
         self.known_streak = 0
         self.articles_new = 0
 
-    def canonical(self, url: str) -> str:
-        url = canonical_url(url)
-        if self.aliases:
-            scheme, _, rest = url.partition("://")
-            host, slash, path = rest.partition("/")
-            if host in self.aliases:
-                url = f"{scheme}://{self.home_host}{slash}{path}"
-        return url
+    def canonical(self, url: str) -> str | None:
+        """The page URL of a link of this site; None when the link leaves the site (never requested)."""
+        return self.scope.on_site(url)
 
     def count(self, key: str, value: int = 1) -> None:
         """Add to one of this spider's counters in Scrapy's stats collector."""
@@ -132,8 +132,11 @@ class SiteSpider(scrapy.Spider):
             self.count(STAT_ARTICLES_DUE)
             yield self._article_request(due.url, headers)
 
-    def _list_request(self, url: str) -> scrapy.Request | None:
-        url = self.canonical(url)
+    def _list_request(self, link: str) -> scrapy.Request | None:
+        url = self.canonical(link)
+        if url is None:
+            self.count(STAT_OFFSITE_LINKS)
+            return None
         if url in self.list_pages_seen or len(self.list_pages_seen) >= self.site.max_list_pages:
             return None
         self.list_pages_seen.add(url)
@@ -155,27 +158,52 @@ class SiteSpider(scrapy.Spider):
         if not hasattr(response, "css"):
             log.warning("%s: list page %s is not HTML", self.site.name, response.url)
             return
-        limit = self.site.max_articles
-        new_here = 0
+        per_page, per_crawl = self.site.max_articles_per_list, self.site.max_articles
+        taken_here = new_here = over = 0
         pagination: list[tuple[str, str]] = []
         for anchor in response.css("a[href]"):
             href = (anchor.attrib.get("href") or "").strip()
-            if not href or href.startswith(("javascript:", "mailto:", "#")):
+            if not href or href.startswith(("javascript:", "mailto:", "#")) or len(href) > MAX_URL_LENGTH:
                 continue
+            if taken_here >= per_page or self.articles_new >= per_crawl:
+                # Past a bound: article links are only counted (no canonical form, no Request), but a
+                # pagination link further down must still be found.
+                joined = response.urljoin(href)
+                if self.article_re.search(joined):
+                    over += 1
+                    continue
             url = self.canonical(response.urljoin(href))
+            if url is None:  # another host: never requested, whatever its path looks like
+                if self.article_re.search(href) or (self.pagination_re and self.pagination_re.search(href)):
+                    self.count(STAT_OFFSITE_LINKS)
+                continue
             if self.article_re.search(url):
-                if url in self.requested:
+                if url in self.requested or (url in self.plan.known and not self.plan.full):
                     continue
-                if url in self.plan.known and not self.plan.full:
-                    continue
-                if limit is not None and self.articles_new >= limit:
+                if taken_here >= per_page or self.articles_new >= per_crawl:
+                    over += 1
                     continue
                 new_here += url not in self.plan.known
+                taken_here += 1
                 self.articles_new += 1
                 self.count(STAT_ARTICLES_NEW)
                 yield self._article_request(url)
             elif self.pagination_re is not None and self.pagination_re.search(url):
                 pagination.append((url, "".join(anchor.css("::text").getall()).strip()))
+        if over:
+            self.count(STAT_ARTICLES_OVER, over)
+            bound = (
+                f"sites.max_articles ({per_crawl}) for this crawl"
+                if self.articles_new >= per_crawl
+                else f"sites.max_articles_per_list ({per_page}) for one list page"
+            )
+            log.warning(
+                "%s: list page %s links %d more article(s) than %s; not requested",
+                self.site.name,
+                response.url,
+                over,
+                bound,
+            )
         yield from self._follow_pagination(pagination, new_here)
 
     def _follow_pagination(self, links: list[tuple[str, str]], new_here: int) -> Iterator[scrapy.Request]:
@@ -194,7 +222,7 @@ class SiteSpider(scrapy.Spider):
                 self.known_streak,
             )
             return
-        unseen = [(u, label) for u, label in links if self.canonical(u) not in self.list_pages_seen]
+        unseen = [(u, label) for u, label in links if u not in self.list_pages_seen]
         # The "next" link, else the first unseen list link that is not a jump to the last page.
         plain = [u for u, label in unseen if not any(w in label.lower() for w in _LAST_LABELS)]
         nxt = next((u for u, label in unseen if _is_next(label)), None) or (plain[0] if plain else None)
@@ -204,20 +232,36 @@ class SiteSpider(scrapy.Spider):
                 yield request
 
     def parse_article(self, response: Response) -> Iterator[Fetched]:
+        url = response.meta["article_url"]
         yield Fetched(
             site=self.site.name,
-            url=response.meta["article_url"],
+            url=url,
             fetched_at=dt.datetime.now(dt.UTC),
             status=response.status,
             headers=flat_headers(response),
             body=response.body,
+            final_url=response.url if response.url != url else None,
         )
 
     def article_failed(self, failure: Failure) -> Iterator[Fetched]:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(RequestDropped):  # a stopping crawl never sent it: nothing happened to the page
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             # Not fetched by our own choice: no capture, nothing happened to the page.
             self.count(STAT_ROBOTS_DENIED)
+            return
+        if isinstance(failure.value, OffsiteRequest):
+            exc = failure.value
+            yield Fetched(
+                site=self.site.name,
+                url=request.meta.get("article_url", request.url),
+                fetched_at=dt.datetime.now(dt.UTC),
+                status=exc.status,
+                error=f"redirected off the site to {exc.url}; not followed",
+                final_url=exc.url,
+                offsite_redirect=True,
+            )
             return
         response = failure.value.response if isinstance(failure.value, HttpError) else None
         yield Fetched(
@@ -231,6 +275,8 @@ class SiteSpider(scrapy.Spider):
         )
 
     def list_failed(self, failure: Failure) -> None:
+        if failure.check(RequestDropped):
+            return
         request = failure.request  # type: ignore[attr-defined]
         reason = describe_failure(failure)
         self.count(STAT_LIST_ERRORS)

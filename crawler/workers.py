@@ -65,10 +65,11 @@ def _die_with_parent(parent: int) -> None:
     """Make a worker end when the crawl process does, even on SIGKILL (Linux PR_SET_PDEATHSIG).
 
     Without it a killed crawl leaves its forked workers waiting forever on a queue nobody feeds.
+    The signal is SIGKILL: a worker ignores SIGTERM (below) and has nothing to clean up.
     """
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the pool's own broken-pipe handling remains
         return
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -77,6 +78,11 @@ def _die_with_parent(parent: int) -> None:
 
 def _init_worker(profiles: Mapping[str, ProfileConfig], parent: int) -> None:
     global _WORKER_BOOK
+    # Ctrl-C (and a service manager's SIGTERM) reach the whole process group: the crawl process
+    # decides how to stop and shuts the pool down; a worker that died of the signal would lose the
+    # page in flight, and its KeyboardInterrupt would print a traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(parent)
     _WORKER_BOOK = ProfileBook(profiles)
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("status", "redirect_loop", "huge", "bad_bytes", "challenge", "truncated", "slow")
+FAULT_KINDS = (
+    "status",
+    "redirect_loop",
+    "redirect",
+    "huge",
+    "bad_bytes",
+    "challenge",
+    "truncated",
+    "slow",
+    "body",
+    "link_flood",
+)
 
 CHALLENGE_PAGE = (
     "<html><head><meta charset='utf-8'><title>安全验证</title></head><body>"
@@ -28,6 +39,13 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     size_mb: int = 20
     delay: float = 0.0
+    location: str = ""
+    """``redirect``: where the 302 points (any URL, another host too)."""
+    body: bytes = b""
+    content_type: str = "application/octet-stream"
+    """``body``: a fixed body and Content-Type (a PDF, an image, JSON at an article URL)."""
+    count: int = 0
+    """``link_flood``: a list page holding this many article links (ids past the catalogue: they answer 404)."""
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import socket
 import sys
 import threading
@@ -22,7 +23,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from replica.base import LAYOUTS
-from replica.catalogue import Catalogue
+from replica.catalogue import ANCHOR, Catalogue
 from replica.faults import CHALLENGE_PAGE, Fault, broken_gbk
 from replica.model import ExpectedArticle
 from replica.sites import ALL_SITE_NAMES, SITE_NAMES, SITES, get_site
@@ -162,6 +163,7 @@ class ReplicaServer:
         self._failures: dict[tuple[str, str], list[int]] = {}
         self._faults: dict[tuple[str, str], Fault] = {}
         self._layouts: dict[str, str] = {}
+        self._extra_links: dict[str, list[str]] = {}
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._servers: dict[str, _SiteServer] = {}
@@ -324,7 +326,8 @@ class ReplicaServer:
         """Serve a fault on ``path`` (or a full URL): see replica.faults.FAULT_KINDS.
 
         ``status`` takes ``status`` and ``headers`` (e.g. 429 with Retry-After);
-        ``huge`` takes ``size_mb``; ``slow`` takes ``delay``.
+        ``huge`` takes ``size_mb``; ``slow`` takes ``delay``; ``redirect`` takes ``location``;
+        ``body`` takes ``body`` and ``content_type``; ``link_flood`` (on a list page) takes ``count``.
         """
         key = (site, urlsplit(path).path or path)
         with self._lock:
@@ -346,6 +349,12 @@ class ReplicaServer:
             raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
         with self._lock:
             self._layouts[site] = layout
+
+    def add_links(self, site: str, hrefs: Sequence[str]) -> None:
+        """Put these links (any href: another host, ``//host/…``, ``user:pw@``) on every list page of ``site``."""
+        self._catalogue(site)
+        with self._lock:
+            self._extra_links.setdefault(site, []).extend(hrefs)
 
     def set_robots(self, site: str, text: str | None) -> None:
         """Serve ``text`` as the site's robots.txt (None restores the default)."""
@@ -411,7 +420,13 @@ class ReplicaServer:
             view = catalogue.list_view(number, self.per_page, base, self.page_kb)
             if view is None:
                 return _error(404)
-            return _Response(200, template.content_type, template.encode(template.render_list(view)))
+            page = template.render_list(view)
+            with self._lock:
+                extra = list(self._extra_links.get(site, ()))
+            if extra:
+                anchors = "".join(f'<a href="{html.escape(h)}">外链{i}</a>' for i, h in enumerate(extra))
+                page = page.replace("</body>", f'<div class="extra">{anchors}</div></body>', 1)
+            return _Response(200, template.content_type, template.encode(page))
         try:
             canonical, gone = catalogue.path(number), catalogue.status(number)
         except KeyError:
@@ -433,6 +448,16 @@ def _fault_response(self: ReplicaServer, site: str, path: str, fault: Fault) -> 
         return _Response(fault.status, "text/html; charset=utf-8", body, headers=tuple(fault.headers.items()))
     if fault.kind == "redirect_loop":
         return _Response(302, "text/html; charset=utf-8", b"moved", location=self.url(site, path))
+    if fault.kind == "redirect":
+        return _Response(302, "text/html; charset=utf-8", b"moved", location=fault.location)
+    if fault.kind == "body":
+        return _Response(200, fault.content_type, fault.body)
+    if fault.kind == "link_flood":
+        first = template.id_start + 10_000_000  # past any catalogue: every link answers 404
+        links = "".join(
+            f'<a href="{template.article_path(aid, ANCHOR)}">{aid}</a>\n' for aid in range(first, first + fault.count)
+        )
+        return _Response(200, "text/html; charset=utf-8", f"<html><body>{links}</body></html>".encode())
     if fault.kind == "huge":
         return _Response(200, template.content_type, b"<html><body><p>" + b"x" * (fault.size_mb << 20))
     if fault.kind == "challenge":

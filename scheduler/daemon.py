@@ -13,6 +13,10 @@ On SIGTERM or SIGINT: stop scheduling, ask running crawls to stop (they finish
 the page in flight and record ``interrupted``), kill those still running after
 ``shutdown_grace``, record them, exit 0. A second signal kills the crawls now.
 Page writes are one transaction each, so no stop leaves half a page.
+
+On SIGHUP the configuration file is read and validated again (scheduler/reload.py):
+the changes are logged and applied to the jobs; an invalid file is logged and
+changes nothing (the running configuration stays, and so do the crawls).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import datetime as dt
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -39,22 +43,24 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from archive.browse import BrowseOptions, ReadOnlyArchive, WebServer, bind, create_app, is_local
 from archive.config import Config
-from archive.errors import ConfigError, UsageError
+from archive.errors import ConfigError, SpeechArchiveError, UsageError
 from archive.storage.dberrors import archive_error, describe
 from archive.storage.engine import Archive, make_engine
-from archive.storage.leases import current_lease
+from archive.storage.leases import current_lease, holder_is_dead
 from archive.storage.models import CrawlRun
 from archive.storage.runs import close_dead_runs, sync_sites
 from scheduler.health import DatabaseProbe, health_routes
 from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
 from scheduler.jobstore import JOBS_TABLE, site_of_job
 from scheduler.metrics import DaemonMetrics
+from scheduler.reload import config_changes, keep_fixed
 from scheduler.worker import CrawlSupervisor, RunResult
 
 log = logging.getLogger(__name__)
@@ -76,15 +82,28 @@ def parse_listen(value: str, where: str) -> tuple[str, int]:
 class Daemon:
     """One daemon process: the scheduler, the crawl supervisor, the health server."""
 
-    def __init__(self, config: Config, config_path: Path, listen: tuple[str, int], *, listen_setting: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        config_path: Path,
+        listen: tuple[str, int],
+        *,
+        listen_setting: str,
+        reload: Callable[[], Config] | None = None,
+    ) -> None:
         self.config = config
+        self.config_path = config_path
+        self.reload = reload
+        """Reads and validates the configuration again (the command line's loader), for SIGHUP."""
+        self.reload_error: str | None = None
         self.settings = config.daemon
         self.sites = [s for s in config.sites if s.enabled]
         self.scheduler = BackgroundScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(engine=make_engine(config.archive.database_url), tablename=JOBS_TABLE)
             },
-            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)))},
+            # Threads start only when needed; the headroom is for sites a reload adds.
+            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(self.sites)) + 16)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace},
             timezone=dt.UTC,
         )
@@ -106,7 +125,13 @@ class Daemon:
             self.archive, config, timeout=self.settings.crawl_timeout, stop_grace=self.settings.shutdown_grace
         )
         self._stop = threading.Event()
+        self._reload_wanted = threading.Event()
         self._signals = 0
+        self._reload_gauge = Gauge(
+            "speech_archive_config_reload_failed",
+            "1 when the last SIGHUP reload found an invalid configuration (the previous one still runs).",
+            registry=self.metrics.registry,
+        )
 
     def _web_app(self, host: str) -> Starlette:
         """/healthz and /metrics, and the archive browser beside them when it may be served here.
@@ -132,6 +157,7 @@ class Daemon:
     def crawl(self, site: str) -> None:
         """Run one scheduled crawl of ``site`` (on a scheduler worker thread)."""
         if self._stop.is_set():
+            log.info("crawl skipped site=%s: the daemon is stopping", site)
             return
         try:
             with self.archive.session() as session:
@@ -140,7 +166,9 @@ class Daemon:
             log.error("crawl of %s not started: the archive is unreachable (%s)", site, describe(exc))
             self.metrics.daemon_error(site)
             return
-        if held is not None:
+        if held is not None and holder_is_dead(held.pid, held.host):
+            log.info("site %s: the lease holder %s is no longer running; its lease is taken over", site, held.holder)
+        elif held is not None:
             log.info(
                 "crawl skipped site=%s: %s holds its lease until %s",
                 site,
@@ -240,7 +268,9 @@ class Daemon:
             log.warning("no enabled sites in %s; nothing will be crawled", self.config.source)
         try:
             while not self._stop.wait(1.0):
-                pass
+                if self._reload_wanted.is_set():
+                    self._reload_wanted.clear()
+                    self._reload()
             self._shutdown()
         finally:
             for signum, handler in previous.items():
@@ -252,7 +282,58 @@ class Daemon:
         previous: dict[int, Any] = {}
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous[signum] = signal.signal(signum, self._on_signal)
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda _s, _f: self._reload_wanted.set())
         return previous
+
+    def _reload(self) -> None:
+        """Read the configuration again; apply it, or keep the running one when it is invalid."""
+        log.info("received SIGHUP: reading %s again", self.config_path)
+        if self.reload is None:
+            log.warning("this daemon cannot reload its configuration; restart it to apply changes")
+            return
+        try:
+            fresh = self.reload()
+        except SpeechArchiveError as exc:
+            self.reload_error = str(exc)
+            self._reload_gauge.set(1)
+            log.error("config reload failed, the running configuration stays: %s", exc)
+            return
+        fresh, notes = keep_fixed(self.config, fresh)
+        for note in notes:
+            log.warning("reload: %s", note)
+        changes = config_changes(self.config, fresh)
+        for line in changes:
+            log.info("reload: %s", line)
+        try:
+            self._apply(fresh)
+        except SQLAlchemyError as exc:
+            self.reload_error = f"the archive could not be updated: {describe(exc)}"
+            self._reload_gauge.set(1)
+            log.error("config reload not applied, the running configuration stays: %s", self.reload_error)
+            return
+        self.reload_error = None
+        self._reload_gauge.set(0)
+        log.info("reload: done, %d change(s)", len(changes))
+
+    def _apply(self, fresh: Config) -> None:
+        sites = [s for s in fresh.sites if s.enabled]
+        with self.archive.session() as session:
+            rows = sync_sites(session, fresh.sites)
+            crawled = set(session.execute(select(CrawlRun.site_id).distinct()).scalars())
+            self.metrics.seed(session, [s.name for s in sites])
+        never_crawled = {name for name, row in rows.items() if row.id not in crawled}
+        self.scheduler.pause()
+        try:
+            result = reconcile_jobs(
+                self.scheduler, sites, never_crawled, fresh.daemon.misfire_grace, dt.datetime.now(dt.UTC)
+            )
+        finally:
+            self.scheduler.resume()
+        log_reconciled(result)
+        self.config, self.settings, self.sites = fresh, fresh.daemon, sites
+        self.supervisor.config = fresh  # the next children crawl with it
+        self.supervisor.timeout = fresh.daemon.crawl_timeout
+        self.supervisor.stop_grace = fresh.daemon.shutdown_grace
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals += 1
@@ -280,9 +361,16 @@ class Daemon:
         self.archive.close()
 
 
-def run_daemon(config: Config, config_path: Path, listen: tuple[str, int], *, listen_setting: str) -> int:
-    """Run the daemon in the foreground until SIGTERM/SIGINT; return the exit code."""
-    return Daemon(config, config_path, listen, listen_setting=listen_setting).run()
+def run_daemon(
+    config: Config,
+    config_path: Path,
+    listen: tuple[str, int],
+    *,
+    listen_setting: str,
+    reload: Callable[[], Config] | None = None,
+) -> int:
+    """Run the daemon in the foreground until SIGTERM/SIGINT (SIGHUP reloads); return the exit code."""
+    return Daemon(config, config_path, listen, listen_setting=listen_setting, reload=reload).run()
 
 
 __all__: Sequence[str] = ("Daemon", "parse_listen", "run_daemon")

@@ -80,6 +80,8 @@ class _Child:
     kill_at: float | None = None
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
     stdout: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    """The run the daemon recorded for this child before starting it."""
 
     def result(self) -> CrawlResult | None:
         """The child's JSON result (its last stdout line), or None when it did not write one."""
@@ -126,6 +128,7 @@ class CrawlSupervisor:
         """Crawl ``site`` in a child process and return how the run ended."""
         with self._lock:
             if self._stopping:
+                log.info("crawl skipped site=%s: the daemon is shutting down", site)
                 return RunResult(site, "skipped", "the daemon is shutting down")
             proc = subprocess.Popen(
                 self.command,
@@ -138,7 +141,8 @@ class CrawlSupervisor:
             )
             child = _Child(site, proc, utcnow(), time.monotonic() + self.timeout)
             self._children[proc.pid] = child
-        log.info("crawl started site=%s pid=%d", site, proc.pid)
+        child.run_id = self._record_start(child)
+        log.info("crawl started site=%s pid=%d run=%s", site, proc.pid, child.run_id)
         readers = [
             threading.Thread(target=self._forward_output, args=(child,), name=f"crawl-{site}-log", daemon=True),
             threading.Thread(target=self._collect_result, args=(child,), name=f"crawl-{site}-out", daemon=True),
@@ -156,10 +160,25 @@ class CrawlSupervisor:
                 del self._children[proc.pid]
                 self._idle.notify_all()
 
+    def _record_start(self, child: _Child) -> int | None:
+        """The run's row, written before the child gets its request: a child killed at once (with its
+        daemon, say) still leaves a run, which the next start closes as interrupted (its pid is dead)."""
+        try:
+            with self.archive.session() as session:
+                site_row = session.execute(select(Site).where(Site.name == child.site)).scalar_one_or_none()
+                if site_row is None:
+                    return None
+                return start_run(session, site_row, "scheduled", pid=child.proc.pid).id
+        except SQLAlchemyError as exc:
+            log.warning("the run of %s could not be recorded before its start (%s); the crawl records it", child.site,
+                        describe(exc))  # fmt: skip
+            return None
+
     def _send_request(self, child: _Child) -> None:
         assert child.proc.stdin is not None
+        run_ids = {child.site: child.run_id} if child.run_id is not None else {}
         try:
-            child.proc.stdin.write(CrawlRequest.of(self.config, [child.site]).to_json())
+            child.proc.stdin.write(CrawlRequest.of(self.config, [child.site], run_ids=run_ids).to_json())
             child.proc.stdin.close()
         except (BrokenPipeError, OSError) as exc:  # the child died at once; its exit code tells the rest
             log.warning("could not send the crawl request to pid %d: %s", child.proc.pid, exc)
@@ -270,8 +289,12 @@ class CrawlSupervisor:
         own = answer.sites.get(site) if answer is not None else None
         if own is not None and own.status == "skipped" and child.stop_reason is None:
             log.info("crawl skipped site=%s: %s", site, own.error)
+            self._forget_start(child)
             return RunResult(site, "skipped", own.error, pid=pid)
         override = self._reason(child, answer)
+        if override is None and own is not None and own.status not in ("running", "skipped"):
+            # The child's verdict, for a run row it could not close itself (the archive was away).
+            override = (own.status, own.error or "")
         try:
             with self.archive.session() as session:
                 release_process_lease(session, site, pid, self.host)
@@ -311,6 +334,18 @@ class CrawlSupervisor:
         )
         return result
 
+    def _forget_start(self, child: _Child) -> None:
+        """A child that did not crawl (another process held the lease) leaves no run: drop the one made for it."""
+        if child.run_id is None:
+            return
+        try:
+            with self.archive.session() as session:
+                run = session.get(CrawlRun, child.run_id)
+                if run is not None and run.status == "running":
+                    session.delete(run)
+        except SQLAlchemyError as exc:
+            log.warning("could not remove the unused run %d: %s", child.run_id, describe(exc))
+
     def _apply(self, session: Session, child: _Child, rows: list[CrawlRun], verdict: tuple[str, str]) -> list[CrawlRun]:
         """Write the parent's verdict into the child's unfinished runs (or a new run if it made none)."""
         site, pid = child.site, child.proc.pid
@@ -320,10 +355,14 @@ class CrawlSupervisor:
             if site_row is None:
                 return []
             rows = [start_run(session, site_row, "scheduled", pid=pid)]
+        own = child.result()
+        stats = own.sites[site].stats if own is not None and site in own.sites else {}
         for run in rows:
             # A SIGKILLed child cannot have closed its run; 'interrupted' then came from another
             # process's dead-run sweep, and the parent knows better why it ended.
             if run.status == "running" or (run.status == "interrupted" and status != "interrupted"):
-                run.status, run.error, run.finished_at = status, reason, utcnow()
+                run.status, run.error, run.finished_at = status, reason or None, utcnow()
+                if stats:
+                    run.stats = dict(stats)
         session.flush()
         return rows

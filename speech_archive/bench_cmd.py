@@ -280,4 +280,34 @@ def bench_web(versions: int, repeat: int, workdir: Path | None, as_json: bool) -
     )
 
 
-COMMANDS = (bench, bench_clean, bench_export, bench_works, bench_web)
+@click.command()
+@click.option(
+    "--minutes", type=click.FloatRange(0.5, 60 * 24 * 7), default=10, show_default=True, help="How long to run."
+)
+@click.option("--interval", type=click.IntRange(2, 3600), default=4, show_default=True, help="Seconds between runs.")
+@click.option(
+    "--dir", "workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Where the soak's archive and daemon log go (default: a temporary directory, kept).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def soak(minutes: float, interval: int, workdir: Path | None, as_json: bool) -> None:
+    """Run a daemon on the five replica sites with faults toggled; report runs, overlap, RSS and open files."""
+    import tempfile
+
+    from benchmarks.soak import run_soak
+
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="speech-archive-soak-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    _echo(as_json)(f"soaking for {minutes:g} min in {workdir} (daemon log: {workdir / 'daemon.log'})…")
+    report = run_soak(minutes, workdir, interval=interval, warm_up=min(60.0, minutes * 15), echo=_echo(as_json))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report.lines():
+            out_console.print(line, highlight=False)
+    if report.problems():
+        raise SystemExit(1)
+
+
+COMMANDS = (bench, bench_clean, bench_export, bench_works, bench_web, soak)

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from archive.config import Config
-from archive.errors import CrawlError, UsageError
+from archive.errors import ArchiveError, CrawlError, UsageError
 from archive.storage import Archive
 from archive.storage.queries import cleaning_health, list_runs, page_history, run_dict, site_status, version_text
 from archive.works.queries import page_work_line
@@ -85,6 +85,13 @@ def crawl(sites: tuple[str, ...], all_sites: bool, full: bool, config_path: Path
     table = report.table()
     table.title = "crawl summary"
     out_console.print(table)
+    if report.stopped_by is not None:  # the crawl already said so, in one line; its runs are 'interrupted'
+        sys.exit(130)
+    if report.unwritable is not None:
+        lost = (
+            f"; {report.lost} page(s) fetched but not stored, the next crawl fetches them again" if report.lost else ""
+        )
+        raise ArchiveError(f"the crawl stopped: {report.unwritable}{lost}")
     if report.works and report.works["contents"]:
         w = report.works
         err_console.print(
@@ -118,7 +125,9 @@ def status(as_json: bool, config_path: Path | None) -> None:
                 "versions": 0,
                 "captures": 0,
                 "extraction_failed_pages": 0,
+                "shrunk_pages": 0,
                 "last_run": None,
+                "last_run_lost": 0,
             },
         )
     for name, row in rows.items():  # from the daemon's job store; None: not scheduled (no daemon ran yet)
@@ -130,7 +139,7 @@ def status(as_json: bool, config_path: Path | None) -> None:
         return
     table = Table(title=f"archive: {config.archive.database_url}")
     texts = ("site", "last crawl", "outcome", "next run (UTC)")
-    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", *texts[1:]):
+    for col in ("site", "pages", "gone", "versions", "captures", "extraction failed", "shrunk", *texts[1:]):
         table.add_column(col, justify="left" if col in texts else "right")
     for name, row in sorted(rows.items()):
         run = row["last_run"]
@@ -141,8 +150,9 @@ def status(as_json: bool, config_path: Path | None) -> None:
             str(row["versions"]),
             str(row["captures"]),
             str(row["extraction_failed_pages"]),
+            str(row["shrunk_pages"]),
             run["started_at"][:19].replace("T", " ") if run else "never",
-            run["status"] if run else "-",
+            (run["status"] + (f" ({row['last_run_lost']} lost)" if row["last_run_lost"] else "")) if run else "-",
             row["next_run"][:19].replace("T", " ") if row["next_run"] else "-",
         )
     out_console.print(table)
@@ -245,6 +255,7 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
         "pages",
         "new versions",
         "errors",
+        "lost",
     ):
         table.add_column(col)
     for name, run in rows:
@@ -260,6 +271,7 @@ def runs(site: str | None, limit: int, as_json: bool, config_path: Path | None) 
             str(st.get("pages", "")),
             str(st.get("new_versions", "")),
             str(st.get("errors", "")),
+            str(st.get("lost", "")),
         )
     out_console.print(table)
 

@@ -36,6 +36,7 @@ err_console = Console(stderr=True)
 # Off a terminal rich would assume 80 columns and truncate the summary tables.
 out_console = Console() if Console().is_terminal else Console(width=160)
 
+
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Rich lines on a terminal, one structured line per record elsewhere."""
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO
@@ -89,7 +90,7 @@ def get_config(config_path: Path | None) -> Config:
     if not url:
         return config
     try:
-        archive = ArchiveSettings(database_url=url, keep_raw=config.archive.keep_raw)
+        archive = ArchiveSettings.model_validate({**config.archive.model_dump(), "database_url": url})
     except ValidationError as exc:
         reason = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"${ENV_DATABASE_URL}: {reason}") from None
@@ -106,18 +107,47 @@ def _with_web_token(config: Config, token: str) -> Config:
     return config.model_copy(update={"web": web})
 
 
+def _error_line(message: str) -> None:
+    err_console.print(Text.assemble(("error: ", "bold red"), message), highlight=False, soft_wrap=True)
+
+
 class ErrorReportingGroup(click.Group):
-    """Turns domain errors into one line on stderr and the error's exit code."""
+    """Turns domain errors, and click's own usage errors, into one line on stderr and the error's exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's standalone mode prints usage errors as four lines (usage, hint, blank, error); here one."""
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f"{exc.ctx.command_path} --help" if exc.ctx is not None else "--help"
+            _error_line(f"{exc.format_message()} (see '{where}')")
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            _error_line(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            err_console.print("aborted")
+            sys.exit(1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
             failure = archive_error(exc, "the archive database failed (its transaction was rolled back)")
-            err_console.print(Text.assemble(("error: ", "bold red"), str(failure)), highlight=False, soft_wrap=True)
+            _error_line(str(failure))
             sys.exit(failure.exit_code)
         except SpeechArchiveError as exc:
-            err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+            _error_line(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err_console.print("interrupted")

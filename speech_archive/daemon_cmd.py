@@ -20,7 +20,7 @@ from speech_archive.console import config_option, get_config, resolve_config_pat
 )
 @config_option
 def daemon(listen: str | None, config_path: Path | None) -> None:
-    """Crawl every enabled site on its schedule until stopped (SIGTERM or Ctrl-C).
+    """Crawl every enabled site on its schedule until stopped (SIGTERM or Ctrl-C); SIGHUP reloads the config.
 
     Jobs are kept in the archive database, so a restart keeps each site's next
     run; runs missed while stopped are made up once at start (within
@@ -36,4 +36,5 @@ def daemon(listen: str | None, config_path: Path | None) -> None:
     if logging.getLogger().level > logging.DEBUG:
         # APScheduler's own INFO lines repeat ours ("Running job …"); keep its warnings.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    sys.exit(run_daemon(config, resolve_config_path(config_path), address, listen_setting=setting))
+    path = resolve_config_path(config_path)
+    sys.exit(run_daemon(config, path, address, listen_setting=setting, reload=lambda: get_config(path)))

@@ -7,11 +7,11 @@ one page, and a new site checked before it is enabled.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,14 +88,47 @@ def choose_profile(book: ProfileBook, config: Config, *, site_name: str | None, 
     return Choice(profile, None, "default")
 
 
+def inflate(body: bytes, encoding: str, limit: int, url: str) -> bytes:
+    """A compressed body, decompressed to at most ``limit`` bytes of output (a gzip bomb stops there).
+
+    ``gzip.decompress`` has no output bound: 1 MB of gzip can inflate to gigabytes.
+    """
+    coding = encoding.strip().lower()
+    if coding in ("", "identity"):
+        return body
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise CrawlError(f"cannot fetch {url}: the server sent Content-Encoding {encoding!r}, which is not supported")
+    # 47: a gzip or zlib header; "deflate" is zlib by the RFC, but some servers send it raw (-15).
+    for wbits in (47,) if coding != "deflate" else (15, -15):
+        inflater = zlib.decompressobj(wbits=wbits)
+        try:
+            out = inflater.decompress(body, limit + 1)
+            break
+        except zlib.error as exc:
+            error = exc
+    else:
+        raise CrawlError(f"cannot fetch {url}: the {coding} body is corrupt ({error})") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise CrawlError(
+            f"cannot fetch {url}: the body inflates past [crawl] max_page_bytes ({limit} bytes); "
+            "a crawl would store a fetch error"
+        )
+    return out
+
+
 def fetch(url: str, config: Config) -> tuple[bytes, str | None]:
-    """One GET with the configured user agent and timeout; (body, Content-Type)."""
+    """One GET with the configured user agent and timeout; (body, Content-Type); at most max_page_bytes either way."""
     request = urllib.request.Request(url, headers={"User-Agent": config.crawl.user_agent, "Accept-Encoding": "gzip"})
+    limit = config.crawl.max_page_bytes
     try:
         with urllib.request.urlopen(request, timeout=config.crawl.timeout) as response:
-            body = response.read(config.crawl.max_page_bytes + 1)
-            if response.headers.get("Content-Encoding", "").lower() == "gzip":
-                body = gzip.decompress(body)
+            body = response.read(limit + 1)
+            if len(body) > limit:
+                raise CrawlError(
+                    f"cannot fetch {url}: the response is larger than [crawl] max_page_bytes ({limit} bytes); "
+                    "a crawl would store a fetch error"
+                )
+            body = inflate(body, response.headers.get("Content-Encoding", ""), limit, url)
             return body, response.headers.get("Content-Type")
     except urllib.error.HTTPError as exc:
         raise CrawlError(f"cannot fetch {url}: HTTP {exc.code}; a crawl would store a fetch error") from None

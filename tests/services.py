@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +82,16 @@ class PostgresServer:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self._prefix, *args], capture_output=True, text=True, check=False, timeout=120)
 
+    def halt(self) -> None:
+        """Stop the server, keeping its data: a PostgreSQL restart (or outage) under a running crawl."""
+        result = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-t", "30", "stop")
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {result.stderr.strip()}")
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port with the same data."""
+        self._start_server()
+
     def start(self) -> None:
         init = self._run(
             str(self.bindir / "initdb"),
@@ -96,6 +106,9 @@ class PostgresServer:
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
+        self._start_server()
+
+    def _start_server(self) -> None:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
@@ -144,6 +157,35 @@ class PostgresServer:
             if result.returncode != 0:
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- machine faults: a small or read-only file system ------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str = "8m") -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted at ``path`` (a full disk, a read-only data directory).
+
+    Mounting needs root (or CAP_SYS_ADMIN); without it the test is skipped with that reason.
+    """
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs at {path}: {mounted.stderr.strip()} (this fault test needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount(path: Path, options: str) -> None:
+    """Change a mounted tmpfs on the fly: ``ro``, ``rw``, ``size=64m``."""
+    subprocess.run(["mount", "-o", f"remount,{options}", str(path)], capture_output=True, check=True)
 
 
 # --- the daemon as a real process, and a plain-SQL reader of its archive ---------------------

@@ -138,3 +138,33 @@ def test_replica_serves_only_known_sites() -> None:
 
     result = CliRunner().invoke(main, ["replica", "--site", "nosuch", "--port", "0"])
     assert result.exit_code == 2 and "not a replica site" in result.output and "gwzj" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["status", "--no-such-option"], "--no-such-option"),
+        (["no-such-command"], "no-such-command"),
+        (["runs", "--limit", "many"], "'many'"),
+        (["show"], "URL"),
+    ],
+)
+def test_clicks_own_usage_errors_are_one_line(args: list[str], needle: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and needle in lines[0] and "--help" in lines[0], lines[0]
+
+
+def test_a_read_only_archive_says_read_only(tmp_path: Path, replica) -> None:
+    from services import remount, tmpfs
+
+    with tmpfs(tmp_path / "data") as data:
+        config = write_config(tmp_path / "c.toml", replica, data / "archive.sqlite3", sites=["wm114"])
+        assert cli("status", "--config", str(config)).returncode == 0  # the archive exists
+        remount(data, "ro")
+        one_line_error(cli("status", "--config", str(config)), 4, "read-only", str(data))
+        result = cli("crawl", "--all", "--config", str(config))
+        one_line_error(result, 4, "read-only")
+        remount(data, "rw")

@@ -70,3 +70,64 @@ def test_schedules_parse_to_seconds_or_cron() -> None:
     )
     assert config.sites[0].schedule.interval_seconds == 3
     assert config.sites[1].schedule.cron == "*/5 * * * *"
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"archive": {"database_url": "sqlite://"}}, r"archive\.database_url: 'sqlite://' is an in-memory database"),
+        (
+            {"archive": {"database_url": "sqlite:///:memory:"}},
+            r"archive\.database_url: 'sqlite:///:memory:' is an in-memory database",
+        ),
+        (
+            {"archive": {"database_url": "sqlite:///file:x?mode=memory&uri=true"}},
+            r"archive\.database_url: .* is an in-memory database",
+        ),
+        ({"crawl": {"concurrency": "16"}}, r"crawl\.concurrency: Input should be a valid integer"),
+        ({"crawl": {"delay": "1.5"}}, r"crawl\.delay: Input should be a valid number"),
+        ({"archive": {"keep_raw": "yes"}}, r"archive\.keep_raw: Input should be a valid boolean"),
+        ({"sites": [{**SITE, "enabled": "yes"}]}, r"sites\[0\] \(demo\)\.enabled: Input should be a valid boolean"),
+        ({"sites": [{**SITE, "max_list_pages": 2.5}]}, r"sites\[0\] \(demo\)\.max_list_pages: Input should be a valid"),
+        (
+            {"sites": [{**SITE, "article_pattern": ""}]},
+            r"sites\[0\] \(demo\)\.article_pattern: '' matches every URL",
+        ),
+        (
+            {"sites": [{**SITE, "article_pattern": ".*"}]},
+            r"sites\[0\] \(demo\)\.article_pattern: '\.\*' matches every URL",
+        ),
+        (
+            {"sites": [{**SITE, "pagination_pattern": "(list)?"}]},
+            r"sites\[0\] \(demo\)\.pagination_pattern: '\(list\)\?' matches every URL",
+        ),
+        (
+            {"crawl": {"recheck_min_seconds": 7200, "recheck_max_seconds": 3600}},
+            r"crawl\.recheck_min_seconds: 7200 is greater than recheck_max_seconds \(3600\)",
+        ),
+        (
+            {"sites": [{**SITE, "start_urls": ["http://127.0.0.2:9/list/"]}]},
+            r"sites\[0\] \(demo\)\.start_urls: 'http://127\.0\.0\.2:9/list/' is not on the site's hosts "
+            r"\(127\.0\.0\.1:9\); add its host to host_aliases",
+        ),
+        (
+            {"sites": [SITE, {**SITE, "title": "again"}]},
+            r"cfg\.toml: sites\[1\] \(demo\)\.name: site name 'demo' is used twice \(also sites\[0\]\)",
+        ),
+    ],
+)
+def test_config_that_would_silently_do_nothing_or_too_much_is_refused(doc: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as info:
+        parse_config(doc, source="cfg.toml")
+    assert ": :" not in str(info.value) and "\n" not in str(info.value)
+
+
+def test_start_urls_on_a_host_alias_are_fine() -> None:
+    site = {**SITE, "start_urls": ["http://m.127.0.0.1:9/list/"], "host_aliases": ["m.127.0.0.1:9"]}
+    assert parse_config({"sites": [site]}).sites[0].start_urls == ["http://m.127.0.0.1:9/list/"]
+
+
+def test_the_validated_config_survives_the_json_trip_to_a_crawl_child() -> None:
+    config = parse_config({"sites": [{**SITE, "schedule": "every 3s"}], "crawl": {"delay": 2}})
+    again = parse_config(config.model_dump(mode="json"))
+    assert again == config.model_copy(update={"source": again.source})

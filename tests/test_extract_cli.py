@@ -38,7 +38,8 @@ def as_paragraphs(text: str) -> str:
 def config(tmp_path: Path) -> Path:
     """A config naming the five replica sites (titles, hosts on 127.0.0.1), as `replica --write-config` does."""
     specs = [
-        {"name": n, "title": SITES[n].title, "base_url": f"http://127.0.0.1:{9100 + i}", "start_urls": ["http://127.0.0.1/"],
+        {"name": n, "title": SITES[n].title, "base_url": f"http://127.0.0.1:{9100 + i}",
+         "start_urls": [f"http://127.0.0.1:{9100 + i}/"],
          "article_pattern": SITES[n].article_pattern, "pagination_pattern": SITES[n].pagination_pattern}
         for i, n in enumerate(SITE_NAMES)
     ]  # fmt: skip

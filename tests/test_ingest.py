@@ -105,3 +105,26 @@ def test_new_text_from_the_same_bytes_by_a_new_extractor_is_a_reclean_not_an_edi
     with archive.session() as s:
         changes = s.execute(select(Version.change).order_by(Version.number)).scalars().all()
     assert changes == ["first", "reclean", "edit"]
+
+
+def test_a_real_cut_is_stored_after_two_captures_of_the_same_shorter_text(archive: Archive) -> None:
+    url = "http://127.0.0.1:1/a.html"
+    outcomes = [put(archive, "one", url, t) for t in (TEXT_A * 3, TEXT_A, TEXT_A, TEXT_A)]
+    assert outcomes == ["new_version", "extraction_failed", "new_version", "unchanged"]
+    with archive.session() as s:
+        changes = s.execute(select(Version.change).order_by(Version.number)).scalars().all()
+        reasons = s.execute(select(Capture.error).where(Capture.outcome == "extraction_failed")).scalars().all()
+    assert changes == ["first", "shrink"]
+    assert "after 2 such captures" in reasons[0]
+
+
+def test_a_shorter_text_that_differs_each_time_is_never_stored(archive: Archive) -> None:
+    url = "http://127.0.0.1:1/a.html"
+    short = (TEXT_A, TEXT_B, TEXT_A, TEXT_B)
+    assert [put(archive, "one", url, t) for t in (TEXT_A * 3, *short)] == ["new_version", *["extraction_failed"] * 4]
+    assert count(archive, Version) == 1
+
+
+def test_a_404_of_a_url_never_archived_leaves_no_row(archive: Archive) -> None:
+    assert put(archive, "one", "http://127.0.0.1:1/never.html", None, status=404) == "fetch_error"
+    assert count(archive, Page) == 0 and count(archive, Capture) == 0

@@ -2,6 +2,7 @@
 
 Stages, in order (one driver, like trafilatura's core), each in its own module:
 
+    sniff.py       is it an HTML page at all? (Content-Type and magic bytes; else ``not_html``)
     decode.py      bytes -> text (charset checked against the bytes)
     (here)         parse; drop invisible noise (the profile's drop rules)
     metadata.py    title, date, breadcrumb, source, outline from the visible lines
@@ -30,6 +31,7 @@ from archive.cleaning.mainblock import read_lines
 from archive.cleaning.profiles import Profile
 from archive.cleaning.result import EXTRACTOR_VERSION, GAP_MARKER, Extraction, Gap
 from archive.cleaning.rules import apply_paywall, drop_boilerplate, mark_cut, strip_title
+from archive.cleaning.sniff import not_html_reason
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,9 @@ def _clean(body: bytes, profile: Profile, content_type: str | None, site_title: 
     version = extractor_version(profile)
     if not body.strip():
         return Extraction("extraction_failed", "empty response body", extractor_version=version, profile=profile.name)
+    not_html = not_html_reason(body, content_type)
+    if not_html is not None:  # kept as a raw capture, never cleaned into a "text"
+        return Extraction("not_html", not_html, extractor_version=version, profile=profile.name)
     html, encoding = decode_html(body, content_type)
     if replacement_ratio(html) > 0.05:
         return Extraction(

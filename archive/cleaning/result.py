@@ -33,7 +33,7 @@ class Gap:
 @dataclass(frozen=True)
 class Extraction:
     outcome: str
-    """ok / extraction_failed / blocked."""
+    """ok / extraction_failed / blocked / not_html (a PDF, an image, JSON: kept raw, never cleaned)."""
     reason: str | None = None
     text: str = ""
     title: str | None = None

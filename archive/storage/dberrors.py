@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from archive.errors import ArchiveError
 
@@ -48,6 +48,19 @@ def describe(exc: BaseException) -> str:
     reason = db_reason(exc)
     hint = db_hint(reason)
     return f"{reason} ({hint})" if hint else reason
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when the database cannot be written *now* (unreachable, locked, full, read-only), as
+    opposed to refusing this one statement (a constraint, a value too long, a bug).
+
+    The first kind is waited out and retried; the second is recorded against the page.
+    """
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, SQLAlchemyError) and db_hint(db_reason(exc)) is not None
 
 
 def archive_error(exc: BaseException, doing: str) -> ArchiveError:

@@ -9,6 +9,7 @@ use one file at the same time.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,19 +29,25 @@ from archive.storage.dberrors import describe
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite write waits for another process's lock ([archive] busy_timeout)."""
+CONNECT_TIMEOUT = 10
+"""Seconds a PostgreSQL connection attempt may take: an unreachable host must not hang a crawl."""
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return pragmas
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
     """Create an engine with the settings each backend needs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -53,18 +60,30 @@ def make_engine(url: str) -> Engine:
                     f"cannot create the archive directory {path.parent}: {exc.strerror}; "
                     "set [archive] database_url to a writable place"
                 ) from None
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        event.listen(engine, "connect", _sqlite_pragmas(round(busy_timeout * 1000)))
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def _alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
     return cfg
+
+
+def _read_only_part(url: str) -> str | None:
+    """The SQLite file, or its directory, that cannot be written (WAL needs both), if one cannot."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    for part in (path, path.parent):
+        if part.exists() and not os.access(part, os.W_OK):
+            return str(part)
+    return None
 
 
 def _describe(url: str) -> str:
@@ -93,10 +112,10 @@ def migrate(engine: Engine, url: str) -> None:
 class Archive:
     """A handle on one archive database: the engine and a session factory."""
 
-    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+    def __init__(self, url: str, *, upgrade: bool = True, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.url = url
         try:
-            self.engine = make_engine(url)
+            self.engine = make_engine(url, busy_timeout=busy_timeout)
         except (ImportError, NoSuchModuleError) as exc:  # an unknown or uninstalled +driver
             raise ArchiveError(
                 f"cannot use the database URL {_describe(url)}: {exc}; use sqlite:///… or postgresql+psycopg://…"
@@ -111,6 +130,12 @@ class Archive:
             raise
         except SQLAlchemyError as exc:
             self.engine.dispose()
+            read_only = _read_only_part(url)
+            if read_only is not None:
+                raise ArchiveError(
+                    f"the archive database {_describe(url)} is read-only ({read_only} cannot be written); "
+                    "make it writable, or set [archive] database_url to a writable place"
+                ) from None
             raise ArchiveError(
                 f"cannot open the archive database {_describe(url)}: {describe(exc)}; check "
                 "[archive] database_url and that the file is a speech-archive database"

@@ -25,14 +25,28 @@ from sqlalchemy.orm import Session
 from archive.records import Fetched, ProcessedPage
 from archive.storage.models import Base, Capture, Page, Site, Version
 from archive.storage.rawstore import store_packed
-from archive.storage.versions import shrink_reason, write_version
+from archive.storage.versions import SHRINK_PREFIX, shrink_reason, write_version
 
 log = logging.getLogger(__name__)
 
 GONE_AFTER = 2
 """Consecutive 404/410 answers after which a page is marked gone (its versions stay)."""
+ACCEPT_SHRINK_AFTER = 2
+"""Captures in a row with the same much shorter text after which it is a real cut: a version with change 'shrink'."""
+VALIDATED_OUTCOMES = frozenset({"new_version", "unchanged", "not_html"})
+"""Outcomes after which the page's ETag/Last-Modified are kept for the next conditional request."""
 
-OUTCOMES = ("new_version", "unchanged", "not_modified", "fetch_error", "extraction_failed", "blocked")
+OUTCOMES = (
+    "new_version",
+    "unchanged",
+    "not_modified",
+    "fetch_error",
+    "extraction_failed",
+    "blocked",
+    "not_html",
+    "offsite_redirect",
+    "store_failed",
+)
 
 
 @dataclass(frozen=True)
@@ -51,10 +65,13 @@ class RecheckPolicy:
 @dataclass(frozen=True)
 class Ingested:
     outcome: str
-    page_id: int
+    page_id: int | None
+    """None when nothing was recorded: a 404/410 of a URL the archive never had."""
     version_number: int | None = None
     reason: str | None = None
     new_page: bool = False
+    change: str | None = None
+    """The new version's change (first / edit / reclean / shrink)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class _Statements:
     select_page: Any
     insert_page: Any
     select_previous: Any
+    select_recent: Any
     insert_capture: Any
     update_page: Any
 
@@ -82,7 +100,8 @@ def _statements(dialect: str) -> _Statements:
             pages.c.id, pages.c.missing_count, pages.c.gone_at, pages.c.check_interval, pages.c.etag,
             pages.c.last_modified,
         ).where(pages.c.url == bindparam("page_url")),
-        insert_page=upsert(pages).on_conflict_do_nothing(index_elements=["url"]),
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
+        insert_page=upsert(pages).on_conflict_do_nothing(index_elements=["url"]).returning(pages.c.id),
         select_previous=select(
             vers.c.number, vers.c.content_hash, vers.c.char_count, vers.c.extractor_version, caps.c.raw_sha256
         )
@@ -90,6 +109,10 @@ def _statements(dialect: str) -> _Statements:
         .where(vers.c.page_id == bindparam("pid"))
         .order_by(vers.c.number.desc())
         .limit(1),
+        select_recent=select(caps.c.outcome, caps.c.content_hash)
+        .where(caps.c.page_id == bindparam("pid"))
+        .order_by(caps.c.id.desc())
+        .limit(bindparam("n")),
         insert_capture=insert(caps).returning(caps.c.id),
         update_page=update(pages).where(pages.c.id == bindparam("pid")),
     )  # fmt: skip
@@ -123,23 +146,37 @@ class _Previous:
     raw_sha256: str | None
 
 
-def _page_state(session: Session, site_id: int, url: str, now: dt.datetime) -> _PageState:
+def _existing_page(session: Session, url: str) -> _PageState | None:
+    row = session.connection().execute(_stmts(session).select_page, {"page_url": url}).first()
+    return None if row is None else _PageState(row[0], row[1] or 0, row[2], row[3], row[4], row[5])
+
+
+def page_state(session: Session, site_id: int, url: str, now: dt.datetime) -> _PageState:
     """Read (or create, race-safely) the page row with the columns a capture changes."""
+    page = _existing_page(session, url)
+    if page is not None:
+        return page
     conn, stmts = session.connection(), _stmts(session)
-    row = conn.execute(stmts.select_page, {"page_url": url}).first()
-    created = False
-    if row is None:
-        result = conn.execute(
-            stmts.insert_page, {"site_id": site_id, "url": url, "first_seen_at": now, "missing_count": 0}
-        )
-        created = getattr(result, "rowcount", 0) == 1
-        row = conn.execute(stmts.select_page, {"page_url": url}).one()
-    return _PageState(row[0], row[1] or 0, row[2], row[3], row[4], row[5], created)
+    inserted = conn.execute(
+        stmts.insert_page, {"site_id": site_id, "url": url, "first_seen_at": now, "missing_count": 0}
+    ).first()
+    page = _existing_page(session, url)
+    assert page is not None, "the page row exists after an insert that did nothing on a conflict"
+    page.created = inserted is not None
+    return page
 
 
 def _previous(session: Session, page_id: int) -> _Previous | None:
     row = session.connection().execute(_stmts(session).select_previous, {"pid": page_id}).first()
     return None if row is None else _Previous(*row)
+
+
+def _refused_shrinks(session: Session, page_id: int, digest: str, wanted: int) -> bool:
+    """Whether the page's last ``wanted`` captures all refused this same shorter text as a shrink."""
+    if wanted <= 0:
+        return True
+    rows = session.connection().execute(_stmts(session).select_recent, {"pid": page_id, "n": wanted}).all()
+    return len(rows) == wanted and all(o == "extraction_failed" and h == digest for o, h in rows)
 
 
 def ingest(
@@ -149,6 +186,7 @@ def ingest(
     processed: ProcessedPage,
     *,
     policy: RecheckPolicy | None = None,
+    accept_shrink_after: int = ACCEPT_SHRINK_AFTER,
 ) -> Ingested:
     """Record one capture (and its version and content when the text changed).
 
@@ -156,11 +194,23 @@ def ingest(
     handful of prepared statements costs a fraction of a unit-of-work flush.
     """
     now = fetched.fetched_at
-    page = _page_state(session, site.id, fetched.url, now)
+    if fetched.status in (404, 410) and _existing_page(session, fetched.url) is None:
+        # A dead link to a page the archive never had: no permanent row for something that never existed.
+        return Ingested("fetch_error", None, reason=f"HTTP {fetched.status}")
+    page = page_state(session, site.id, fetched.url, now)
     raw_sha = store_packed(session, processed.raw) if processed.raw is not None else None
     previous = _previous(session, page.id)
     extraction, digest = processed.extraction, processed.content_hash
     outcome, reason, number = _decide(page, previous, fetched, processed)
+    change = _change_kind(previous, processed) if outcome == "new_version" else None
+    if reason is not None and reason.startswith(SHRINK_PREFIX):
+        assert digest is not None and previous is not None
+        if _refused_shrinks(session, page.id, digest, accept_shrink_after - 1):
+            outcome, reason, number, change = "new_version", None, previous.number + 1, "shrink"
+            log.warning("accepting a shorter text of %s after %d captures: stored as a shrink", fetched.url,
+                        accept_shrink_after)  # fmt: skip
+        else:
+            reason = f"{reason} (stored as a version with change 'shrink' after {accept_shrink_after} such captures)"
     conn, stmts = session.connection(), _stmts(session)
     capture = {
         "page_id": page.id,
@@ -175,6 +225,7 @@ def ingest(
         "error": reason,
         "body_from": extraction.method if extraction else None,
         "boilerplate": list(extraction.boilerplate) if extraction and extraction.boilerplate else None,
+        "final_url": fetched.final_url,
     }
     capture_id = conn.execute(stmts.insert_capture, capture).scalar_one()
     if outcome == "new_version":
@@ -186,12 +237,14 @@ def ingest(
             content_hash=digest,
             extraction=extraction,
             capture_id=capture_id,
-            change=_change_kind(previous, processed),
+            change=change or "edit",
             created_at=now,
         )
     etag, last_modified = page.etag, page.last_modified
-    if fetched.status is not None and 200 <= fetched.status < 300 and outcome != "blocked":
-        etag, last_modified = fetched.header("etag"), fetched.header("last-modified")
+    if outcome in VALIDATED_OUTCOMES:
+        # Only a page whose answer was kept as it is may be asked "changed since?": after a failed
+        # extraction or a refused shrink, the next check must fetch the whole page again.
+        etag, last_modified = _fits(fetched.header("etag"), 500), _fits(fetched.header("last-modified"), 100)
     interval = (
         None if page.gone_at is not None else (policy or RecheckPolicy()).next_interval(page.check_interval, outcome)
     )
@@ -211,7 +264,12 @@ def ingest(
     )
     if reason and outcome != "unchanged":
         log.warning("%s %s: %s", outcome, fetched.url, reason)
-    return Ingested(outcome, page.id, number if outcome == "new_version" else None, reason, page.created)
+    return Ingested(outcome, page.id, number if outcome == "new_version" else None, reason, page.created, change)
+
+
+def _fits(value: str | None, limit: int) -> str | None:
+    """A validator header that fits its column; a longer one is not kept (the page is then fetched whole)."""
+    return value if value is None or len(value) <= limit else None
 
 
 def _change_kind(previous: _Previous | None, processed: ProcessedPage) -> str:
@@ -233,6 +291,8 @@ def _decide(
 ) -> tuple[str, str | None, int | None]:
     """What a capture means; updates the page's missing/gone state in place."""
     status = fetched.status
+    if fetched.offsite_redirect:
+        return "offsite_redirect", fetched.error or f"redirected off the site to {fetched.final_url}", None
     if status is None:
         return "fetch_error", fetched.error or "no response", None
     if status == 304:

@@ -20,7 +20,8 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -173,7 +174,10 @@ class LeaseKeeper:
     Used as a context manager around a crawl: ``acquire`` takes what it can and
     reports the sites another process holds; on exit the leases are released.
     Renewal runs every third of the lease time, so two missed renewals still
-    leave the lease valid.
+    leave the lease valid. A lease that is lost (another process took it after
+    it expired) or that could not be renewed before its expiry (the database
+    was away) is reported through ``on_lost`` (called on the renewal thread):
+    the crawl must stop that site, since another process may now crawl it.
     """
 
     def __init__(self, archive: Archive, holder: Holder, seconds: float) -> None:
@@ -181,6 +185,8 @@ class LeaseKeeper:
         self.holder = holder
         self.seconds = seconds
         self.held: list[str] = []
+        self.on_lost: Callable[[str], None] | None = None
+        self._valid_until: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -195,6 +201,7 @@ class LeaseKeeper:
                 refused[site] = exc
             else:
                 self.held.append(site)
+                self._valid_until[site] = time.monotonic() + self.seconds
         if self.held and self._thread is None:
             self._thread = threading.Thread(target=self._renew_loop, name="lease-renewal", daemon=True)
             self._thread.start()
@@ -208,11 +215,21 @@ class LeaseKeeper:
                     with self.archive.session() as session:
                         still_ours = renew_lease(session, site, self.holder, self.seconds)
                 except SQLAlchemyError as exc:
-                    log.warning("could not renew the crawl lease of %s: %s", site, describe(exc))
+                    if time.monotonic() < self._valid_until[site]:
+                        log.warning("could not renew the crawl lease of %s: %s", site, describe(exc))
+                        continue
+                    self._lost(site, f"it expired while the database was away ({describe(exc)})")
                     continue
                 if not still_ours:
-                    log.error("lost the crawl lease of %s (it expired and another process took it)", site)
-                    self.held.remove(site)
+                    self._lost(site, "it expired and another process took it")
+                else:
+                    self._valid_until[site] = time.monotonic() + self.seconds
+
+    def _lost(self, site: str, why: str) -> None:
+        log.error("lost the crawl lease of %s (%s); stopping that site", site, why)
+        self.held.remove(site)
+        if self.on_lost is not None:
+            self.on_lost(site)
 
     def release(self) -> None:
         self._stop.set()

@@ -166,7 +166,8 @@ class Capture(Base):
     fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     status_code: Mapped[int | None]
     outcome: Mapped[str] = mapped_column(String(30))
-    """new_version / unchanged / not_modified / fetch_error / extraction_failed / blocked / gone."""
+    """new_version / unchanged / not_modified / fetch_error / extraction_failed / blocked / not_html /
+    offsite_redirect / store_failed (archive.storage.ingest.OUTCOMES)."""
     raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_pages.sha256"), index=True)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     encoding: Mapped[str | None] = mapped_column(String(40))
@@ -176,6 +177,9 @@ class Capture(Base):
     """Which cleaning path found the body (``Extraction.method``): the per-site cleaning health of ``status``."""
     boilerplate: Mapped[list[Any] | None] = mapped_column(JSON)
     """Lines the profile's boilerplate rules removed from this capture's text (up to 20)."""
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    """Where the answer came from when not the page URL (a followed redirect), or the target of a
+    redirect off the site that was not followed (outcome ``offsite_redirect``)."""
 
     page: Mapped[Page] = relationship()
     raw: Mapped[RawPage | None] = relationship()

@@ -26,6 +26,14 @@ class SiteStatus:
     captures: int
     extraction_failed: int
     last_run: dict[str, Any] | None
+    shrunk: int = 0
+    """Pages whose latest version is a real cut (change 'shrink'): worth a look."""
+
+    @property
+    def lost(self) -> int:
+        """Pages the last run fetched but could not store (the archive could not be written)."""
+        stats = (self.last_run or {}).get("stats") or {}
+        return int(stats.get("lost", 0) or 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -35,7 +43,9 @@ class SiteStatus:
             "versions": self.versions,
             "captures": self.captures,
             "extraction_failed_pages": self.extraction_failed,
+            "shrunk_pages": self.shrunk,
             "last_run": self.last_run,
+            "last_run_lost": self.lost,
         }
 
 
@@ -76,6 +86,15 @@ def site_status(session: Session) -> list[SiteStatus]:
         .where(Capture.outcome == "extraction_failed")
         .group_by(Page.site_id),
     )
+    last_version = select(Version.page_id, func.max(Version.number).label("n")).group_by(Version.page_id).subquery()
+    shrunk = _count_by_site(
+        session,
+        select(Page.site_id, func.count())
+        .join(last_version, last_version.c.page_id == Page.id)
+        .join(Version, (Version.page_id == Page.id) & (Version.number == last_version.c.n))
+        .where(Version.change == "shrink")
+        .group_by(Page.site_id),
+    )
     out: list[SiteStatus] = []
     for site in session.execute(select(Site).order_by(Site.name)).scalars():
         run = session.execute(
@@ -91,8 +110,26 @@ def site_status(session: Session) -> list[SiteStatus]:
                 captures.get(site.id, 0),
                 failed.get(site.id, 0),
                 run_dict(run) if run else None,
+                shrunk.get(site.id, 0),
             )
         )
+    return out
+
+
+def sites_losing_captures(session: Session) -> dict[str, str]:
+    """Sites whose last run lost pages or could not write the archive: site -> one line saying so.
+
+    For ``/healthz`` and alerts: such a site's archive is behind what its crawls fetched.
+    """
+    out: dict[str, str] = {}
+    for status in site_status(session):
+        run = status.last_run
+        if run is None:
+            continue
+        if status.lost:
+            out[status.name] = f"run {run['id']} lost {status.lost} page(s): {run['error'] or run['status']}"
+        elif run["status"] == "failed" and "could not be written" in (run["error"] or ""):
+            out[status.name] = f"run {run['id']} failed: {run['error']}"
     return out
 
 

@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.config import SiteConfig
@@ -72,6 +72,14 @@ def start_run(session: Session, site: Site, trigger: str, pid: int | None = None
     session.add(run)
     session.flush()
     return run
+
+
+def update_run_stats(session: Session, run_id: int, stats: Mapping[str, Any]) -> None:
+    """Write a running run's stats so far (with a page's capture, so they match what is stored).
+
+    A crawl writes them every few seconds: a run killed by SIGKILL then still says what it did.
+    """
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(stats=dict(stats)))
 
 
 def finish_run(session: Session, run_id: int, status: str, stats: Mapping[str, Any], error: str | None = None) -> None:

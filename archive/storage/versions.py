@@ -1,7 +1,7 @@
 """Writing a version, and when a new text may replace the previous one: one place for crawl and reclean.
 
 A crawl's new text and a re-clean's better text are both versions; they differ
-only in their ``change`` (``first`` / ``edit`` / ``reclean``). Both go through
+only in their ``change`` (``first`` / ``edit`` / ``reclean`` / ``shrink``). Both go through
 :func:`write_version` (content stored once per hash, then the version row), and
 both are held back by the same shrink rule. The search index is written here
 too (:mod:`archive.storage.search`), in the same transaction, so it never
@@ -25,13 +25,18 @@ from archive.storage.search import index_version
 
 SHRINK_LIMIT = 0.5
 """A text under this share of the previous version's length is a layout change, not an edit."""
+SHRINK_PREFIX = "cleaned text shrank"
 
 
 def shrink_reason(new_chars: int, previous_chars: int) -> str | None:
-    """Why a text may not replace the previous one (it lost more than half), or None when it may."""
+    """Why a text may not replace the previous one (it lost more than half), or None when it may.
+
+    A crawl holds such a text back until it has seen it several times in a row (then it is a real
+    cut, stored with change ``shrink``: archive.storage.ingest); a re-clean never stores it.
+    """
     if new_chars < SHRINK_LIMIT * previous_chars:
         return (
-            f"cleaned text shrank to {new_chars} characters from {previous_chars}; "
+            f"{SHRINK_PREFIX} to {new_chars} characters from {previous_chars}; "
             "probably a layout change, check the site's profile"
         )
     return None
