@@ -368,8 +368,10 @@ class WebSettings(_Model):
     """Shared secret for browsing from beyond localhost: a bearer header, or a cookie after the login page."""
     in_daemon: bool = True
     """Serve the browser beside ``/healthz`` and ``/metrics`` on ``[daemon] listen``."""
-    max_connections: int = Field(64, ge=1, le=10_000)
-    """Concurrent connections; more are answered 503 at once (uvicorn's ``limit_concurrency``)."""
+    max_connections: int = Field(1000, ge=1, le=60_000)
+    """Connections open at once (uvicorn's ``limit_concurrency``); more are answered 503 at once."""
+    head_timeout: float = Field(5.0, gt=0, le=300)
+    """Seconds a new connection may take to send a whole request head before it is closed (slow clients)."""
     keep_alive_timeout: int = Field(5, ge=1, le=300)
     """Seconds an idle keep-alive connection is kept open."""
     page_size: int = Field(50, ge=10, le=500)

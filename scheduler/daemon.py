@@ -55,8 +55,9 @@ from archive.storage.dberrors import archive_error, describe
 from archive.storage.engine import Archive, make_engine
 from archive.storage.leases import current_lease, holder_is_dead
 from archive.storage.models import CrawlRun
+from archive.storage.queries import sites_losing_captures
 from archive.storage.runs import close_dead_runs, sync_sites
-from scheduler.health import DatabaseProbe, health_routes
+from scheduler.health import HEALTH_PATHS, Cached, DatabaseProbe, health_routes
 from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
 from scheduler.jobstore import JOBS_TABLE, site_of_job
 from scheduler.metrics import DaemonMetrics
@@ -121,6 +122,7 @@ class Daemon:
             sock.close()
             raise
         self.probe = DatabaseProbe(config.archive.database_url)
+        self.behind = Cached(self._sites_behind, seconds=5.0)
         self.supervisor = CrawlSupervisor(
             self.archive, config, timeout=self.settings.crawl_timeout, stop_grace=self.settings.shutdown_grace
         )
@@ -136,19 +138,23 @@ class Daemon:
     def _web_app(self, host: str) -> Starlette:
         """/healthz and /metrics, and the archive browser beside them when it may be served here.
 
-        Beyond localhost the browser needs ``[web] token``; without one only the health
-        endpoints are served (a container publishes this port for Prometheus).
+        Beyond localhost everything needs ``[web] token``, except the health endpoints for
+        clients on this machine (a container's own HEALTHCHECK); without a token the browser
+        is not served there and others get nothing (Prometheus sends the token as a bearer).
         """
         web = self.config.web
-        self.browsing = web.in_daemon and (is_local(host) or web.token is not None)
+        local = is_local(host)
+        self.browsing = web.in_daemon and (local or web.token is not None)
         if web.in_daemon and not self.browsing:
             log.warning("archive browser not served on %s: beyond localhost it needs [web] token", host)
         options = BrowseOptions(
             page_size=web.page_size,
             token=web.token,
             next_runs=lambda _conn: self._next_runs(),
-            extra_routes=health_routes(self._health, self.metrics.registry),
-            open_paths=("/healthz", "/metrics"),
+            extra_routes=health_routes(self._health, self.metrics.registry, notes=self._health_notes),
+            open_paths=HEALTH_PATHS if local else (),
+            loopback_paths=() if local else HEALTH_PATHS,
+            public=not local,
             browse=self.browsing,
         )
         return create_app(ReadOnlyArchive(self.config.archive.database_url), options)
@@ -190,11 +196,29 @@ class Daemon:
         return self.scheduler.state == STATE_RUNNING and thread is not None and thread.is_alive()
 
     def _health(self) -> dict[str, str]:
+        """What decides 200 or 503. The database's reason stays in the log: it can name hosts and ports."""
         problem = self.probe.problem()
         return {
             "scheduler": "ok" if self._scheduler_alive() else "not running",
-            "database": "ok" if problem is None else f"unreachable: {problem}",
+            "database": "ok" if problem is None else "unreachable (the daemon's log says why)",
         }
+
+    def _sites_behind(self) -> dict[str, str]:
+        try:
+            with self.archive.session() as session:
+                return sites_losing_captures(session)
+        except SQLAlchemyError:
+            return {}  # the database check reports this
+
+    def _health_notes(self) -> dict[str, Any]:
+        """What an operator should see but a restart would not fix: sites behind, a config edit not applied."""
+        notes: dict[str, Any] = {}
+        behind = self.behind.value()
+        if behind:
+            notes["sites_behind"] = behind
+        if self.reload_error:
+            notes["config_reload"] = "the last SIGHUP found an invalid config; the previous one still runs"
+        return notes
 
     def _next_runs(self) -> dict[str, dt.datetime | None]:
         return {site_of_job(job.id) or job.id: job.next_run_time for job in self.scheduler.get_jobs()}

@@ -75,7 +75,15 @@ def create_app(archive: ReadOnlyArchive, options: BrowseOptions) -> Starlette:
     handlers: dict[Any, Any] = {HTTPException: _error, Exception: _error}
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(Guard, token=options.token, open_paths=options.open_paths)],
+        middleware=[
+            Middleware(
+                Guard,
+                token=options.token,
+                open_paths=options.open_paths,
+                loopback_paths=options.loopback_paths,
+                public=options.public,
+            )
+        ],
         exception_handlers=handlers,
     )
     app.state.archive = archive

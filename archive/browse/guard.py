@@ -3,9 +3,12 @@
 Archived pages are hostile input: our pages allow scripts only from our own
 origin (the vendored htmx), load nothing from elsewhere, cannot be framed, and
 send no referrer to the archived sites. With a token configured, every path
-but the login page, static files and the open paths (``/healthz``,
-``/metrics``) needs it: ``Authorization: Bearer TOKEN``, or the cookie the
-login page sets (an HMAC of the token, so the cookie is not the token).
+but the login page, static files and the open paths needs it:
+``Authorization: Bearer TOKEN``, or the cookie the login page sets (an HMAC of
+the token, so the cookie is not the token). A server bound beyond localhost
+(``public``) answers its ``loopback_paths`` (the daemon's ``/healthz`` and
+``/metrics``) without the token only to clients on this machine (a container's
+own health check), and with no token configured it answers nobody else.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import urllib.parse
 from collections.abc import Sequence
 
@@ -55,17 +59,37 @@ def safe_next(value: str | None) -> str:
 class Guard:
     """ASGI middleware: safety headers on every response; the token check when a token is set."""
 
-    def __init__(self, app: ASGIApp, token: str | None, open_paths: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None,
+        open_paths: Sequence[str] = (),
+        loopback_paths: Sequence[str] = (),
+        public: bool = False,
+    ) -> None:
         self.app = app
         self.token = token
         self.open = ("/login", "/static/", *open_paths)
+        self.loopback = tuple(loopback_paths)
+        self.public = public
+
+    def _allowed(self, request: Request) -> bool:
+        path = request.url.path
+        if path.startswith(self.open):
+            return True
+        if self.loopback and path.startswith(self.loopback) and _is_loopback_client(request):
+            return True
+        if self.token:
+            return self._authorised(request)
+        return not self.public or _is_loopback_client(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.token and not scope["path"].startswith(self.open) and not self._authorised(Request(scope)):
-            await self._refuse(Request(scope))(scope, receive, send)
+        request = Request(scope)
+        if not self._allowed(request):
+            await self._refuse(request)(scope, receive, send)
             return
 
         async def with_headers(message: Message) -> None:
@@ -86,6 +110,11 @@ class Guard:
         return bool(cookie) and hmac.compare_digest(cookie, session_value(self.token))
 
     def _refuse(self, request: Request) -> Response:
+        if not self.token:
+            return JSONResponse(
+                {"error": "this address answers only clients on this machine; set [web] token to serve others"},
+                status_code=403,
+            )
         accept = request.headers.get("accept", "")
         if "text/html" in accept and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -95,6 +124,14 @@ class Guard:
             status_code=401,
             headers={"www-authenticate": 'Bearer realm="speech-archive"'},
         )
+
+
+def _is_loopback_client(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def slow_down() -> None:

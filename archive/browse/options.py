@@ -27,6 +27,11 @@ class BrowseOptions:
     extra_routes: Sequence[BaseRoute] = field(default_factory=tuple)
     """Routes served beside the browser (the daemon's ``/healthz`` and ``/metrics``)."""
     open_paths: Sequence[str] = field(default_factory=tuple)
-    """Path prefixes that never need the token (the daemon's health endpoints)."""
+    """Path prefixes that never need the token (the daemon's health endpoints on localhost)."""
+    loopback_paths: Sequence[str] = field(default_factory=tuple)
+    """Path prefixes that need no token from a client on this machine (the daemon's health endpoints when
+    bound beyond localhost: a container's own health check)."""
+    public: bool = False
+    """Bound beyond localhost: with no token, only clients on this machine are answered."""
     browse: bool = True
     """False: serve only ``extra_routes`` (the daemon bound beyond localhost without a token)."""

@@ -2,21 +2,29 @@
 
 The socket is bound before anything else starts, so a busy or forbidden
 address fails at once with the address in the message, and port 0 reports the
-port it got. uvicorn's own limits do the work a hand-written server would get
-wrong: ``limit_concurrency`` answers 503 beyond ``[web] max_connections``,
+port it got. uvicorn's own limits do most of the work a hand-written server
+would get wrong: ``limit_concurrency`` answers 503 beyond ``[web] max_connections``,
 ``timeout_keep_alive`` closes idle connections, a bounded request-head size
-(h11) and a backlog. Logging is left to the command line (``log_config=None``).
+(h11) and a backlog. One limit uvicorn lacks is added here: a connection that
+has not sent a whole request head within ``[web] head_timeout`` is closed
+(:class:`HeadTimeoutProtocol`), so half-open connections cannot hold the
+connection slots and starve ``/healthz`` (a "slowloris"). Logging is left to the
+command line (``log_config=None``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import resource
 import socket
 import threading
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from archive.config import WebSettings
 
@@ -25,6 +33,66 @@ log = logging.getLogger(__name__)
 BACKLOG = 128
 MAX_HEAD_BYTES = 64 * 1024
 GRACEFUL_SECONDS = 5
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request head does not arrive in time.
+
+    uvicorn times out idle keep-alive connections only after a response; a client
+    that connects and sends half a head (or nothing) keeps its slot forever. The
+    timer runs whenever no request is in progress and is cancelled when one starts.
+    """
+
+    head_timeout = 5.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._arm_head_timer()
+
+    def _in_request(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._in_request():
+            self._cancel_head_timer()
+        else:  # bytes of a head that is not complete yet: the clock keeps running
+            self._arm_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._cancel_head_timer()  # between requests uvicorn's keep-alive timeout applies
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self._in_request() and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _protocol(head_timeout: float) -> type[H11Protocol]:
+    return type("HeadTimeoutProtocol", (HeadTimeoutProtocol,), {"head_timeout": float(head_timeout)})
+
+
+def _raise_file_limit(wanted: int) -> None:
+    """Let the process hold ``wanted`` sockets (the soft limit is often 1,024); never above the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def is_local(host: str) -> bool:
@@ -60,12 +128,14 @@ class WebServer:
 
     def __init__(self, app: ASGIApp, sock: socket.socket, settings: WebSettings, *, access_log: bool) -> None:
         self.sock = sock
+        _raise_file_limit(settings.max_connections + 256)  # the archive, the log, a crawl's pipes beside them
+        http: Any = _protocol(settings.head_timeout)
         config = uvicorn.Config(
             app,
             lifespan="off",
             log_config=None,
             access_log=access_log,
-            http="h11",
+            http=http,
             loop="asyncio",
             ws="none",
             limit_concurrency=settings.max_connections,
