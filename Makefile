@@ -25,12 +25,16 @@ run: $(STAMP)
 crawl: $(STAMP)
 	$(BIN)/speech-archive --config config.toml crawl --all
 
-## services: install the PostgreSQL server binaries the tests start (initdb/pg_ctl) if missing
+## services: install the PostgreSQL server binaries the tests start (initdb/pg_ctl) and the nginx the crawl
+## benchmark serves its pages with, if missing (tests and benchmark start their own instances)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 services:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
 	  echo "installing the PostgreSQL server for the tests (apt-get install postgresql)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx for the crawl benchmark (apt-get install nginx-light)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 ## test: set up, start the services the tests need, run the whole suite
 test: $(STAMP) services

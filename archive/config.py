@@ -54,6 +54,9 @@ class ArchiveSettings(_Model):
     database_url: str = DEFAULT_DATABASE_URL
     keep_raw: bool = True
     """Keep the raw page bytes (zstd, content-addressed); needed for WARC export and re-cleaning."""
+    dictionary_min_pages: int = Field(200, ge=0)
+    """A crawl trains a site's zstd dictionary once the site has this many stored raw pages (and again
+    each time that number has doubled since); 0 = only ``speech-archive train-dict`` trains."""
 
     @field_validator("database_url")
     @classmethod
