@@ -58,6 +58,13 @@ class ArchiveSettings(_Model):
     """A crawl trains a site's zstd dictionary once the site has this many stored raw pages (and again
     each time that number has doubled since); 0 = only ``speech-archive train-dict`` trains."""
 
+    @field_validator("dictionary_min_pages")
+    @classmethod
+    def _enough_pages(cls, value: int) -> int:
+        if 0 < value < 20:
+            raise ValueError(f"{value} pages train no useful dictionary; use 20 or more, or 0 to train only by hand")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

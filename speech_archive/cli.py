@@ -14,7 +14,16 @@ from archive.errors import CrawlError, UsageError
 from archive.storage import Archive
 from archive.storage.queries import list_runs, page_history, run_dict, site_status, version_text
 from scheduler.jobstore import next_run_times
-from speech_archive import __version__, bench_cmd, daemon_cmd, export_cmd, extract_cmd, reclean_cmd, replica_cmd
+from speech_archive import (
+    __version__,
+    bench_cmd,
+    daemon_cmd,
+    dictionary_cmd,
+    export_cmd,
+    extract_cmd,
+    reclean_cmd,
+    replica_cmd,
+)
 from speech_archive.console import (
     GROUP_CONFIG_KEY,
     ErrorReportingGroup,
@@ -217,5 +226,6 @@ for command in (
     *bench_cmd.COMMANDS,
     extract_cmd.extract,
     reclean_cmd.reclean,
+    dictionary_cmd.train_dict,
 ):
     main.add_command(command)
