@@ -16,6 +16,9 @@ While a child runs, this process samples the total resident memory of the
 child's process tree (crawl process + workers). The figures that matter are
 ratios measured in the same run (``pipeline_vs_plain_pool``,
 ``pipeline_vs_naive``): absolute rates depend on the machine and its load.
+Each mode also reports ``cores_used`` (its CPU seconds over its wall
+seconds) and the 1-minute load average after it: a mode that used far less
+than the cores it could have while the load was high shared the machine.
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ def _per_page(result: dict[str, Any], articles: int, server_cpu: float) -> dict[
         "crawl_cpu_ms_per_page": round(1000 * result["crawl_cpu_s"] / pages, 2),
         "workers_cpu_ms_per_page": round(1000 * result["workers_cpu_s"] / pages, 2),
         "cpu_ms_per_page": round(1000 * (result["crawl_cpu_s"] + result["workers_cpu_s"]) / pages, 2),
+        "cores_used": round((result["crawl_cpu_s"] + result["workers_cpu_s"]) / seconds, 2),
         "server_cpu_ms_per_page": round(1000 * server_cpu / pages, 2),
     }
 
@@ -149,6 +153,7 @@ def run_benchmark(
                 before = static.cpu_seconds()
                 result = _child(config, mode, size, out)
                 results[mode] = _per_page(result, corpus["articles"], static.cpu_seconds() - before)
+                results[mode]["load_average_after"] = round(os.getloadavg()[0], 2)
             server_kind = static.kind
         same_text = None
         if "inline" in results and "pipeline" in results:

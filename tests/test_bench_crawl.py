@@ -65,7 +65,7 @@ def test_bench_crawls_every_page_in_every_mode_and_reports_the_ratios(tmp_path: 
     assert tuple(summary["modes"]) == MODES
     for mode, figures in summary["modes"].items():
         assert figures["pages"] == 60 and figures["complete"], mode
-        assert figures["pages_per_s"] > 0 and figures["cpu_ms_per_page"] > 0, mode
+        assert figures["pages_per_s"] > 0 and figures["cpu_ms_per_page"] > 0 and figures["cores_used"] > 0, mode
     assert summary["modes"]["plain_pool"]["extracted"] == 60 and summary["modes"]["naive"]["extracted"] == 60
     assert summary["modes"]["plain_pool"]["workers_cpu_s"] > 0, "the plain pool's extraction runs in its workers"
     assert summary["modes"]["pipeline"]["workers_cpu_s"] > 0, "our pool's cleaning runs in its workers"

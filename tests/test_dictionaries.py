@@ -190,9 +190,9 @@ def test_a_page_whose_dictionary_was_deleted_fails_with_one_clear_error(tmp_path
         sha = store_raw(session, b"<html>x</html>" * 20, Packer(Dictionary(row.id, row.data)))
     with sqlite3.connect(db) as conn:  # by hand, around the foreign key: what a careless clean-up would do
         conn.execute("DELETE FROM raw_dictionaries")
-    with Archive(f"sqlite:///{db}") as archive, archive.session() as session:
-        with pytest.raises(ArchiveError, match=f"dictionary {row.id} is missing"):
-            load_raw(session, sha)
+    missing = pytest.raises(ArchiveError, match=f"dictionary {row.id} is missing")
+    with Archive(f"sqlite:///{db}") as archive, archive.session() as session, missing:
+        load_raw(session, sha)
 
 
 def test_workers_pick_the_dictionary_of_the_pages_site() -> None:
