@@ -25,8 +25,9 @@ run: $(STAMP)
 crawl: $(STAMP)
 	$(BIN)/speech-archive --config config.toml crawl --all
 
-## services: install what the tests start if missing: the PostgreSQL server binaries (initdb/pg_ctl) and
-## Debian's Chromium (with CJK fonts) for the browser tests; never `playwright install`
+## services: install what the tests and benchmarks start if missing: the PostgreSQL server binaries
+## (initdb/pg_ctl), Debian's Chromium (with CJK fonts) for the browser tests (never `playwright install`),
+## and the nginx the crawl benchmark serves its pages with
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 services:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
@@ -35,6 +36,9 @@ services:
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian's Chromium for the browser tests (apt-get install chromium fonts-noto-cjk)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx for the crawl benchmark (apt-get install nginx-light)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 ## test: set up, start the services the tests need, run the whole suite
 test: $(STAMP) services

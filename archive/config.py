@@ -95,6 +95,16 @@ class ArchiveSettings(_Model):
     """SQLite: seconds a write waits for another process's write lock before it counts as a failed write."""
     write_retry_seconds: float = Field(120.0, ge=0, le=86400)
     """How long a crawl pauses and retries when the archive cannot be written, before it stops (run failed)."""
+    dictionary_min_pages: int = Field(200, ge=0)
+    """A crawl trains a site's zstd dictionary once the site has this many stored raw pages (and again
+    each time that number has doubled since); 0 = only ``speech-archive train-dict`` trains."""
+
+    @field_validator("dictionary_min_pages")
+    @classmethod
+    def _enough_pages(cls, value: int) -> int:
+        if 0 < value < 20:
+            raise ValueError(f"{value} pages train no useful dictionary; use 20 or more, or 0 to train only by hand")
+        return value
 
     @field_validator("database_url")
     @classmethod

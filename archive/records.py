@@ -62,6 +62,8 @@ class PackedRaw:
     compression: str
     data: bytes | None = field(repr=False)
     """The compressed bytes; None when the archive does not keep raw pages ([archive] keep_raw = false)."""
+    dict_id: int | None = None
+    """The archive's id of the zstd dictionary ``data`` was compressed with; None for plain zstd."""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
-"""The crawl benchmark's child side: one crawl of the replica in one mode.
+"""The crawl benchmark's child side: one crawl of the static corpus in one mode, measured from inside.
 
-Each mode runs in its own process (one reactor per process, and a clean
-memory peak per mode): ``fetch_only`` (Scrapy downloads and discards),
-``inline`` (clean + hash + store on the reactor thread) and ``pipeline`` (the
-real thing: cleaning in a process pool). ``python -m benchmarks.crawl_child
-CONFIG MODE [WORKERS]`` prints the figures as one JSON line.
+``python -m benchmarks.crawl_child CONFIG MODE WORKERS OUTDIR`` crawls once and
+prints one JSON line: pages, seconds, and CPU seconds of this process
+(``RUSAGE_SELF``) and of its cleaning workers (``RUSAGE_CHILDREN``: the pools
+join their workers before this reads it). One mode per process: one reactor
+per process, and nothing of one mode's memory or CPU in another's figures.
+
+Modes: the plain-library baselines of benchmarks/crawl_plain.py
+(``fetch_only``, ``plain_pool``, ``naive``), then ours: ``inline``
+(``clean_workers = 0``) and ``pipeline`` (the cleaning pool, as configured).
 """
 
 from __future__ import annotations
@@ -16,65 +20,65 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import Crawler
-
 from archive.config import Config, load_config
+from archive.storage import Archive
+from benchmarks.crawl_plain import PLAIN_MODES, run_plain
+from benchmarks.proctree import own_peak_bytes
 from crawler.run import run_crawl
-from crawler.spider import SiteSpider
 
-MODES = ("fetch_only", "inline", "pipeline")
-
-
-class CountOnlyPipeline:
-    """Counts fetched articles and drops them: the fetch-only baseline."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CountOnlyPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any) -> None:
-        spider = self.crawler.spider
-        assert isinstance(spider, SiteSpider) and spider.context is not None
-        site = spider.context.report.sites[spider.name]
-        site.outcomes["fetched"] += 1
-        site.bytes += len(item.body or b"")
+OUR_MODES = ("inline", "pipeline")
+MODES = (*PLAIN_MODES, *OUR_MODES)
 
 
-def _vm_hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
 
 
-def run_mode(config_path: str, mode: str, workers: int | None) -> dict[str, Any]:
-    """Crawl once in a mode; return pages, seconds, rate and memory peaks."""
-    config: Config = load_config(Path(config_path))
-    crawl = config.crawl.model_copy(update={"clean_workers": 0 if mode != "pipeline" else workers})
+def _run_ours(config: Config, mode: str, workers: int | None) -> dict[str, Any]:
+    crawl = config.crawl.model_copy(update={"clean_workers": 0 if mode == "inline" else workers})
     config = config.model_copy(update={"crawl": crawl})
-    extra: dict[str, Any] = {}
-    if mode == "fetch_only":
-        extra["ITEM_PIPELINES"] = {CountOnlyPipeline: 300}
+    report = run_crawl(config, list(config.sites), full=True)
+    outcomes: dict[str, int] = {}
+    for site in report.sites.values():
+        for outcome, count in site.outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    return {"pages": sum(r.pages for r in report.sites.values()), "outcomes": outcomes}
+
+
+def run_mode(config_path: Path, mode: str, workers: int, out: Path) -> dict[str, Any]:
+    """Crawl once in ``mode``; the figures, measured around the crawl alone (not imports, not set-up)."""
+    config = load_config(config_path)
+    site = config.sites[0]
+    if mode in OUR_MODES:
+        Archive(config.archive.database_url).close()  # schema created before the clock starts
+    self_before = _cpu(resource.getrusage(resource.RUSAGE_SELF))
+    children_before = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
     started = time.monotonic()
-    report = run_crawl(config, list(config.sites), full=True, extra_settings=extra)
+    if mode in OUR_MODES:
+        result = _run_ours(config, mode, workers)
+    else:
+        spec = {
+            "start_url": site.start_urls[0],
+            "article_pattern": site.article_pattern,
+            "pagination_pattern": site.pagination_pattern or "$^",
+        }
+        crawl = config.crawl
+        result = run_plain(
+            mode, spec, concurrency=crawl.concurrency, per_domain=crawl.concurrency_per_domain, workers=workers, out=out
+        )
     seconds = time.monotonic() - started
-    pages = sum(r.pages for r in report.sites.values())
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    own_mb = _vm_hwm_mb()
     return {
         "mode": mode,
-        "pages": pages,
+        **result,
         "seconds": round(seconds, 3),
-        "pages_per_s": round(pages / seconds, 1) if seconds else 0.0,
-        "peak_rss_mb": round(max(own_mb, children_mb), 1),
-        "crawl_process_rss_mb": round(own_mb, 1),
-        "largest_worker_rss_mb": round(children_mb, 1),
+        "crawl_cpu_s": round(_cpu(resource.getrusage(resource.RUSAGE_SELF)) - self_before, 3),
+        "workers_cpu_s": round(_cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - children_before, 3),
+        "crawl_process_peak_mb": round(own_peak_bytes() / 2**20, 1),
     }
 
 
 if __name__ == "__main__":
-    workers = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "None" else None
-    print(json.dumps(run_mode(sys.argv[1], sys.argv[2], workers)))
+    config_arg, mode_arg, workers_arg, out_arg = sys.argv[1:5]
+    if mode_arg not in MODES:
+        raise SystemExit(f"unknown mode {mode_arg!r}; use one of {', '.join(MODES)}")
+    print(json.dumps(run_mode(Path(config_arg), mode_arg, int(workers_arg), Path(out_arg))))

@@ -132,6 +132,7 @@ class ArchivePipeline:
                 site_title=site_cfg.title or None,
                 keep_raw=ctx.config.archive.keep_raw,
                 url=item.url,
+                site=site_cfg.name,
             )
             processed = await ctx.workers.process(job)
         fetched = dataclasses.replace(item, run_id=self.run_id, body=None)  # the body now travels packed

@@ -15,9 +15,11 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
+from archive.cleaning import ProfileBook
 from archive.config import Config, SiteConfig
-from archive.errors import LeaseHeldError
-from archive.storage import Archive, RecheckPolicy
+from archive.errors import LeaseHeldError, SpeechArchiveError
+from archive.storage import Archive, RecheckPolicy, dictionaries
+from archive.storage.dictionaries import latest_dictionaries
 from archive.storage.leases import LeaseKeeper
 from archive.storage.queries import crawl_plan_rows
 from archive.storage.runs import close_dead_runs, sync_sites
@@ -82,6 +84,27 @@ def match_works(archive: Archive, config: Config, report: CrawlReport) -> None:
         )
 
 
+def _sites_by_profile(profiles: dict[str, str]) -> dict[str, str]:
+    """Profile -> site, for the profiles exactly one of the crawl's sites uses (see crawler.workers.Packers)."""
+    users: dict[str, list[str]] = {}
+    for site, profile in profiles.items():
+        users.setdefault(profile, []).append(site)
+    return {profile: sites[0] for profile, sites in users.items() if len(sites) == 1}
+
+
+def train_due_dictionaries(archive: Archive, sites: list[str], min_pages: int) -> None:
+    """After a crawl: train a raw-page dictionary for each site that has grown enough since its last one.
+
+    A failed training costs the next crawls some bytes, never this crawl its result: it is logged, not raised.
+    """
+    for site in sites:
+        try:
+            if dictionaries.due(archive, site, min_pages):
+                dictionaries.train(archive, site)
+        except SpeechArchiveError as exc:
+            log.warning("site %s: no raw-page dictionary trained: %s", site, exc)
+
+
 def run_crawl(
     config: Config,
     sites: list[SiteConfig],
@@ -114,7 +137,14 @@ def run_crawl(
         for name, run_id in (run_ids or {}).items():
             if name in report.sites:
                 report.sites[name].run_id = run_id
-        workers = WorkerPool(config.profiles, config.crawl.clean_workers)
+        book = ProfileBook(config.profiles)
+        profiles = {s.name: book.for_site(s.name, s.profile).name for s in sites}
+        workers = WorkerPool(
+            config.profiles,
+            config.crawl.clean_workers,
+            dictionaries=latest_dictionaries(archive, profiles) if config.archive.keep_raw else {},
+            profile_sites=_sites_by_profile(profiles),
+        )
         stopper = Stopper(config.daemon.shutdown_grace)
         context = CrawlContext(
             config=config,
@@ -122,7 +152,7 @@ def run_crawl(
             workers=workers,
             report=report,
             sites={s.name: rows[s.name] for s in sites},
-            profiles={s.name: workers.book.for_site(s.name, s.profile).name for s in sites},
+            profiles=profiles,
             trigger=trigger,
             policy=RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds),
             accept_shrink_after=config.crawl.accept_shrink_after,
@@ -143,8 +173,13 @@ def run_crawl(
         stopper.record_abandoned(context)
         report.stopped_by = stopper.signal_name
         report.unwritable = context.writer.given_up
-        if config.works.match_after_crawl and report.stopped_by is None and report.unwritable is None:
-            match_works(archive, config, report)  # a stopped crawl leaves its contents pending for the next one
+        workers.close()
+        if report.stopped_by is None and report.unwritable is None:  # a stopped crawl leaves these for the next
+            if config.works.match_after_crawl:
+                match_works(archive, config, report)
+            if config.archive.keep_raw:
+                finished = [name for name, site in report.sites.items() if site.status == "finished"]
+                train_due_dictionaries(archive, finished, config.archive.dictionary_min_pages)
     finally:
         if workers is not None:
             workers.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +20,74 @@ def _echo(as_json: bool) -> Any:
 
 @click.command()
 @click.option(
-    "--pages", type=click.IntRange(10, 200_000), default=5000, show_default=True, help="Replica articles to crawl."
+    "--pages", type=click.IntRange(10, 200_000), default=5000, show_default=True, help="Article pages to crawl."
 )
 @click.option(
     "--page-kb", type=click.IntRange(1, 500), default=50, show_default=True, help="Size of each article page."
 )
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Cleaning processes (default: one per core).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Pool size, ours and plain (default: one per core)."
+)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Scrapy requests.")
+@click.option(
+    "--server",
+    type=click.Choice(("auto", "nginx", "python")),
+    default="auto",
+    show_default=True,
+    help="Static server for the pages: nginx when installed (auto), or python's http.server.",
+)
+@click.option(
+    "--corpus-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the pages here and reuse them on the next run with the same --pages/--page-kb.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def bench(pages: int, page_kb: int, workers: int | None, as_json: bool) -> None:
-    """Measure fetch-only, in-line cleaning and the real pipeline on N replica pages."""
+def bench(
+    *,
+    pages: int,
+    page_kb: int,
+    workers: int | None,
+    concurrency: int,
+    server: str,
+    corpus_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Crawl N static pages five ways: plain Scrapy, + trafilatura in a pool, naive in-line, ours in-line, ours."""
     from benchmarks.crawl import run_benchmark
 
-    summary = run_benchmark(pages, page_kb, workers, _echo(as_json))
+    summary = run_benchmark(
+        pages, page_kb, workers, _echo(as_json), concurrency=concurrency, server=server, corpus_dir=corpus_dir
+    )
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"bench: {pages} replica pages of ~{page_kb} KB, {os.cpu_count()} cores")
-    for col in ("mode", "pages", "seconds", "pages/s", "peak RSS MB (largest process)"):
-        table.add_column(col)
+    corpus = summary["corpus"]
+    chars, size = corpus["article_chars"], corpus["article_bytes"]
+    table = Table(
+        title=f"bench: {corpus['articles']} pages of {size['median'] / 1024:.0f} KB "
+        f"({chars['min']}-{chars['max']} characters, {corpus['gbk_share']:.0%} GBK) from {summary['server']}, "
+        f"{summary['cores']} cores, pools of {summary['workers']}, {summary['concurrency']} concurrent requests"
+    )
+    columns = ("mode", "pages", "seconds", "pages/s", "crawl CPU ms/page", "workers CPU ms/page", "peak RSS MB")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "mode" else "right")
     for mode, r in summary["modes"].items():
-        table.add_row(mode, str(r["pages"]), str(r["seconds"]), str(r["pages_per_s"]), str(r["peak_rss_mb"]))
+        table.add_row(
+            mode,
+            str(r["pages"]),
+            f"{r['seconds']:.1f}",
+            f"{r['pages_per_s']:.1f}",
+            f"{r['crawl_cpu_ms_per_page']:.1f}",
+            f"{r['workers_cpu_ms_per_page']:.1f}",
+            f"{r['peak_rss_mb']:.0f}",
+        )
     out_console.print(table)
-    out_console.print(f"speedup (pipeline / inline): {summary['speedup']}")
+    same = summary["same_text"]
+    out_console.print(
+        f"pipeline / plain pool: {summary['pipeline_vs_plain_pool']}×, pipeline / naive: "
+        f"{summary['pipeline_vs_naive']}×, peak RSS {summary['peak_rss_mb']} MB (crawl process + workers); "
+        f"same text in-line and pooled: {same['compared'] - same['different']} of {same['compared']} pages"
+    )
 
 
 @click.command("bench-clean")

@@ -20,6 +20,7 @@ from speech_archive import (
     __version__,
     bench_cmd,
     daemon_cmd,
+    dictionary_cmd,
     export_cmd,
     extract_cmd,
     learn_cmd,
@@ -286,5 +287,6 @@ for command in (
     learn_cmd.learn_profile,
     *works_cmd.COMMANDS,
     *web_cmd.COMMANDS,
+    dictionary_cmd.train_dict,
 ):
     main.add_command(command)

@@ -52,7 +52,7 @@ def archive_paths(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "config.toml", tmp_path / "archive.sqlite3"
 
 
-IN_PROCESS = {"status", "history", "show", "runs", "export", "reclean", "extract", "bench-export"}
+IN_PROCESS = {"status", "history", "show", "runs", "export", "reclean", "extract", "bench-export", "train-dict"}
 """Commands run in-process through click's CliRunner (as sqlite-utils tests do): ~1 s less each than a new
 interpreter. Crawls, the daemon and the replica keep real processes: Scrapy's reactor runs once per process,
 and signals and ports need a process of their own."""

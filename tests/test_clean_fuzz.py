@@ -88,7 +88,7 @@ def check(ext: Extraction) -> None:
     """What every result must be: a value with an outcome, a reason when it failed, a hashable text when not."""
     assert isinstance(ext, Extraction)
     assert not ext.cleaner_error, ext.reason
-    assert ext.outcome in ("ok", "extraction_failed", "blocked")
+    assert ext.outcome in ("ok", "extraction_failed", "blocked", "not_html")
     if ext.ok:
         assert ext.text and ext.char_count == len(ext.text)
         assert len(content_hash(ext.text)) == 64

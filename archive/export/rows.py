@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from archive.export.options import ExportOptions
 from archive.export.schema import SCHEMA_VERSION
 from archive.storage.models import Capture, Content, Page, RawPage, Site, Version
-from archive.storage.rawstore import decompress
+from archive.storage.rawstore import RawReader
 
 
 @dataclass(frozen=True)
@@ -265,6 +265,7 @@ def capture_query(opts: ExportOptions, window: IdWindow) -> Select[Any]:
             orig_page.url.label("orig_url"),
             case((win.c.first_cid == Capture.id, RawPage.data)).label("raw_data"),
             RawPage.compression,
+            RawPage.dict_id,
             RawPage.size.label("raw_size"),
             *_VERSION_COLUMNS,
         )
@@ -281,10 +282,10 @@ def capture_query(opts: ExportOptions, window: IdWindow) -> Select[Any]:
     )
 
 
-def _capture_record(rows: list[dict[str, Any]]) -> CaptureRecord:
+def _capture_record(session: Session, reader: RawReader, rows: list[dict[str, Any]]) -> CaptureRecord:
     head = rows[0]
     data = head["raw_data"]
-    body = None if data is None else decompress(data) if head["compression"] == "zstd" else bytes(data)
+    body = None if data is None else reader.unpack(session, data, head["compression"], head["dict_id"])
     versions = []
     for row in rows:
         if row["version_id"] is not None:
@@ -311,10 +312,12 @@ def _capture_record(rows: list[dict[str, Any]]) -> CaptureRecord:
 def capture_batches(session: Session, opts: ExportOptions, window: IdWindow) -> Iterator[list[CaptureRecord]]:
     """Captures with their versions, a bounded number at a time (raw bodies are big: small batches)."""
     size = max(1, min(opts.batch_size, 200))
+    reader = RawReader()
+    reader.preload(session)  # the dictionaries, before the streaming cursor holds the connection
     rows = itertools.chain.from_iterable(stream(session, capture_query(opts, window), size))
     out: list[CaptureRecord] = []
     for _cid, group in itertools.groupby(rows, key=lambda r: r["record_capture_id"]):
-        out.append(_capture_record(list(group)))
+        out.append(_capture_record(session, reader, list(group)))
         if len(out) >= size:
             yield out
             out = []

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models: the archive's data model (see docs/ARCHITECTURE.md).
 
-site 1─* page 1─* capture *─1 raw_page (content-addressed, zstd)
+site 1─* page 1─* capture *─1 raw_page (content-addressed, zstd) *─1 raw_dictionary *─1 site
                1─* version *─1 content (one row per content hash)
 site 1─* crawl_run 1─* capture
 content 1─1 work_content 1─* work_bucket      (matching sketch, LSH band buckets)
@@ -111,8 +111,26 @@ class Page(Base):
     )
 
 
+class RawDictionary(Base):
+    """A zstd dictionary trained on one site's stored raw pages.
+
+    Never changed or deleted: every raw page compressed with it names it
+    (``raw_pages.dict_id``) and cannot be read without it. A newer dictionary
+    for the site is a new row; new pages use the site's latest.
+    """
+
+    __tablename__ = "raw_dictionaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """How it was trained and what it saved: pages trained on and held out, bytes per page plain and with it."""
+
+
 class RawPage(Base):
-    """Raw response bodies, stored once per SHA-256, zstd-compressed."""
+    """Raw response bodies, stored once per SHA-256, zstd-compressed (with the site's dictionary when it had one)."""
 
     __tablename__ = "raw_pages"
 
@@ -121,6 +139,8 @@ class RawPage(Base):
     compression: Mapped[str] = mapped_column(String(10), default="zstd")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    dict_id: Mapped[int | None] = mapped_column(ForeignKey("raw_dictionaries.id"))
+    """The dictionary ``data`` needs; None for plain zstd."""
 
 
 class Content(Base):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from archive.cleaning import Profile, ProfileBook, clean, content_hash
 from archive.storage.engine import Archive
 from archive.storage.models import Capture, Page, Site, Version
-from archive.storage.rawstore import load_raw
+from archive.storage.rawstore import RawReader
 from archive.storage.versions import shrink_reason, write_version
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def reclean(
 ) -> RecleanReport:
     """Re-clean every page of ``sites`` (site name -> how it is cleaned now)."""
     report = RecleanReport()
+    reader = RawReader()
     with archive.session() as session:
         site_ids = list(session.execute(select(Site.id).where(Site.name.in_(list(sites)))).scalars())
     after = 0
@@ -118,7 +119,9 @@ def reclean(
                 after = page.id
                 how = sites[site]
                 profile = book.for_site(site, how.profile)
-                outcome = _reclean_page(session, profile, how.title, page, version, dry_run=dry_run, report=report)
+                outcome = _reclean_page(
+                    session, profile, how.title, page, version, dry_run=dry_run, report=report, reader=reader
+                )
                 report.add(site, outcome)
         if progress is not None:
             progress(len(batch))
@@ -134,9 +137,10 @@ def _reclean_page(
     *,
     dry_run: bool,
     report: RecleanReport,
+    reader: RawReader,
 ) -> str:
     capture = session.get(Capture, version.capture_id) if version.capture_id is not None else None
-    raw = load_raw(session, capture.raw_sha256) if capture is not None and capture.raw_sha256 else None
+    raw = reader.load(session, capture.raw_sha256) if capture is not None and capture.raw_sha256 else None
     if capture is None or raw is None:
         return "no_raw"
     ext = clean(raw, profile, content_type=_content_type(capture.headers), site_title=site_title or None)
@@ -181,8 +185,9 @@ def iter_raw_pages(archive: Archive, site: str, limit: int) -> Iterator[tuple[st
             .order_by(Page.id.desc())
             .limit(limit)
         ).all()
+        reader = RawReader()  # one decompressor per dictionary for the whole batch
         for url, sha, headers in rows:
-            raw = load_raw(session, sha)
+            raw = reader.load(session, sha)
             if raw is not None:
                 yield url, raw, _content_type(headers)
 
