@@ -73,10 +73,8 @@ def apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], Paywal
     return out, state
 
 
-def _matches(bare: str, combined: re.Pattern[str] | None, each: tuple[re.Pattern[str], ...]) -> bool:
-    if combined is not None:
-        return combined.search(bare) is not None
-    return any(p.search(bare) for p in each)
+def _matches(bare: str, combined: tuple[re.Pattern[str], ...] | None, each: tuple[re.Pattern[str], ...]) -> bool:
+    return any(p.search(bare) for p in (combined if combined is not None else each))
 
 
 def _truncates(bare: str, profile: Profile) -> bool:
@@ -87,10 +85,24 @@ def _drops(bare: str, profile: Profile) -> bool:
     return _matches(bare, profile.boilerplate_any, profile.boilerplate)
 
 
+def _bare(line: str) -> str:
+    return _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
+
+
 def is_boilerplate(line: str, profile: Profile) -> bool:
     """The line is one of the profile's boilerplate or end-of-text lines."""
-    bare = _LIST_BULLET.sub("", fold(line))
+    bare = _bare(line)
     return _truncates(bare, profile) or _drops(bare, profile)
+
+
+def truncates(line: str, profile: Profile) -> bool:
+    """The line is one after which nothing is content (a footer, 推荐访问:)."""
+    return _truncates(_bare(line), profile)
+
+
+def drops(line: str, profile: Profile) -> bool:
+    """The line is one of the profile's boilerplate lines (removed where it stands)."""
+    return _drops(_bare(line), profile)
 
 
 def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
@@ -101,7 +113,7 @@ def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | No
     """
     out: list[str] = []
     for line in lines:
-        bare = _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
+        bare = _bare(line)
         if _truncates(bare, profile):
             if removed is not None:
                 removed.append(line)
