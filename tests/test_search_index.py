@@ -63,3 +63,27 @@ def test_index_follows_versions_and_rolls_back_with_them(archive_url: str) -> No
             with archive.engine.connect() as conn:
                 assert conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
                 assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_contents_text_trgm'")).first()
+
+
+def test_the_tokens_a_worker_carries_are_the_ones_indexed(archive_url: str) -> None:
+    """A crawl's worker computes the search tokens (ProcessedPage.search_tokens); the writer only inserts them."""
+    from archive.cleaning import ProfileBook
+    from archive.storage.search import grams, joined_grams
+    from crawler.workers import PageJob, process_page
+
+    body = f"<html><body><div class='c'><p>{A}</p><p>{A}</p></div></body></html>".encode()
+    processed = process_page(ProfileBook(), PageJob("default", body, "text/html", None))
+    assert processed.extraction is not None and processed.extraction.ok
+    assert processed.search_tokens == joined_grams(processed.extraction.text)
+    assert processed.search_tokens.split(" ") == grams(processed.extraction.text)
+    with Archive(archive_url) as archive:
+        with archive.session() as session:
+            session.execute(insert(Site).values(id=1, name="s", title="s", base_url="http://127.0.0.1:9"))
+            session.execute(insert(Page).values(id=1, site_id=1, url="http://127.0.0.1:9/1.html", missing_count=0))
+        with archive.session() as session:
+            value = processed.extraction.text
+            write_version(
+                session, page_id=1, number=1, content_hash=content_hash(value), capture_id=None,
+                extraction=processed.extraction, change="first", search_tokens=processed.search_tokens,
+            )  # fmt: skip
+        assert len(_found(archive, "稳")) == 1 and len(_found(archive, "基调")) == 1 and _found(archive, "底") == []

@@ -239,6 +239,7 @@ def ingest(
             capture_id=capture_id,
             change=change or "edit",
             created_at=now,
+            search_tokens=processed.search_tokens,
         )
     etag, last_modified = page.etag, page.last_modified
     if outcome in VALIDATED_OUTCOMES:

@@ -25,8 +25,9 @@ calls in the version's transaction, so the index can never lag the archive.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
+import operator
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -71,12 +72,26 @@ def _fold_char(char: str) -> str:
     return char
 
 
+_FOLDED = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+"""The characters :func:`_fold_char` changes (``\\s`` is ``str.isspace``): found by the regex engine, so the
+common characters of a text are not each passed through a Python call."""
+
+
 def grams(value: str) -> list[str]:
-    """The distinct 1- and 2-character tokens of a text, lower-cased (as ``ILIKE``/``LIKE`` fold ASCII)."""
-    chars = [_fold_char(c) for c in value.lower()]
-    found = dict.fromkeys(chars)
-    found.update(dict.fromkeys(a + b for a, b in itertools.pairwise(chars)))
+    """The distinct 1- and 2-character tokens of a text, lower-cased (as ``ILIKE``/``LIKE`` fold ASCII).
+
+    In first-seen order. Computed in the crawl's cleaning workers (``ProcessedPage.search_grams``), so
+    the archive's writer only inserts them.
+    """
+    text = _FOLDED.sub(lambda m: _fold_char(m.group()), value.lower())
+    found = dict.fromkeys(text)
+    found.update(dict.fromkeys(map(operator.add, text, text[1:])))
     return list(found)
+
+
+def joined_grams(value: str) -> str:
+    """:func:`grams` as one string, tokens separated by a space (none contains one): cheap to carry and store."""
+    return " ".join(grams(value))
 
 
 def term_gram(term: str) -> str:
@@ -120,31 +135,36 @@ def _statements(dialect: str) -> _Statements:
     )
 
 
-def index_text(conn: Connection, content_hash: str, value: str) -> int:
-    """The search id of a text, indexing the text the first time it is seen."""
+def index_text(conn: Connection, content_hash: str, value: str, tokens: str | None = None) -> int:
+    """The search id of a text, indexing the text the first time it is seen.
+
+    ``tokens``: the text's :func:`joined_grams`, when already computed (a crawl's workers do).
+    """
     dialect = conn.dialect.name
     stmts = _statements(dialect)
     new_id = conn.execute(stmts.insert_text, {"content_hash": content_hash}).scalar_one_or_none()
     if new_id is None:
         return int(conn.execute(stmts.select_text, {"content_hash": content_hash}).scalar_one())
-    _index_new_text(conn, dialect, int(new_id), value)
+    _index_new_text(conn, dialect, int(new_id), value, tokens if tokens is not None else joined_grams(value))
     return int(new_id)
 
 
-def _index_new_text(conn: Connection, dialect: str, text_id: int, value: str) -> None:
+def _index_new_text(conn: Connection, dialect: str, text_id: int, value: str, tokens: str) -> None:
     if dialect == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_trigram(rowid, text) VALUES (?, ?)", (text_id, value))
-        conn.exec_driver_sql("INSERT INTO search_grams(rowid, grams) VALUES (?, ?)", (text_id, " ".join(grams(value))))
+        conn.exec_driver_sql("INSERT INTO search_grams(rowid, grams) VALUES (?, ?)", (text_id, tokens))
     else:  # the text itself is indexed by pg_trgm on contents.text
         conn.execute(
             text("UPDATE search_texts SET grams = array_to_tsvector(CAST(:grams AS text[])) WHERE id = :id"),
-            {"grams": grams(value), "id": text_id},
+            {"grams": tokens.split(" ") if tokens else [], "id": text_id},
         )
 
 
-def index_version(conn: Connection, version: dict[str, Any], version_id: int, text_value: str) -> None:
+def index_version(
+    conn: Connection, version: dict[str, Any], version_id: int, text_value: str, tokens: str | None = None
+) -> None:
     """Index a version just written: its text (once per content hash) and its page's latest-version row."""
-    text_id = index_text(conn, version["content_hash"], text_value)
+    text_id = index_text(conn, version["content_hash"], text_value, tokens)
     conn.execute(
         _statements(conn.dialect.name).upsert_doc,
         {

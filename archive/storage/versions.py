@@ -61,8 +61,12 @@ def write_version(
     capture_id: int | None,
     change: str,
     created_at: dt.datetime | None = None,
+    search_tokens: str | None = None,
 ) -> None:
-    """Store the text once per content hash and add version ``number`` of a page that points to it."""
+    """Store the text once per content hash and add version ``number`` of a page that points to it.
+
+    ``search_tokens``: the text's search tokens when a worker computed them (else computed here).
+    """
     insert_content, insert_version = _statements(session.get_bind().dialect.name)
     now = created_at or utcnow()
     conn = session.connection()
@@ -79,4 +83,4 @@ def write_version(
         "body_from": extraction.method,
     }
     version_id = conn.execute(insert_version, version).scalar_one()
-    index_version(conn, version, version_id, text)
+    index_version(conn, version, version_id, text, search_tokens)
