@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from archive.errors import ArchiveError
 from archive.storage import Archive
 from archive.storage.dberrors import describe, unavailable
+from archive.storage.search import deferred_fts
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class ArchiveWriter:
         while True:
             self._check_given_up()
             try:
-                with self.archive.session() as session:
+                with self.archive.session() as session, deferred_fts(session):
                     results = [item.in_batch(session) for item in batch]
             except Exception as exc:
                 if not unavailable(exc):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.cleaning.result import Extraction
 from archive.storage.models import Base, Content, Version, utcnow
-from archive.storage.search import index_version
+from archive.storage.search import fts_rows, index_version
 
 SHRINK_LIMIT = 0.5
 """A text under this share of the previous version's length is a layout change, not an edit."""
@@ -83,4 +83,4 @@ def write_version(
         "body_from": extraction.method,
     }
     version_id = conn.execute(insert_version, version).scalar_one()
-    index_version(conn, version, version_id, text, search_tokens)
+    index_version(conn, version, version_id, text, tokens=search_tokens, deferred=fts_rows(session))
