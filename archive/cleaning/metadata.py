@@ -40,12 +40,20 @@ def fold(text: str) -> str:
     remembered (a pure function of the line, so nothing leaks between pages but
     time), for lines short enough that the memo stays small.
     """
-    return _fold_memo(text) if len(text) <= _FOLD_MEMO_CHARS else text.translate(_FOLD)
+    return _fold_memo(text) if len(text) <= _FOLD_MEMO_CHARS else _FOLDABLE.sub(_fold_run, text)
+
+
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
 
 
 @functools.lru_cache(maxsize=2048)
 def _fold_memo(text: str) -> str:
-    return text.translate(_FOLD)
+    # Only the runs that change go through str.translate (~60 ns a character with a mapping).
+    return _FOLDABLE.sub(_fold_run, text)
 
 
 _DATE_PARTS = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")

@@ -20,6 +20,25 @@ _SPACE_OR_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u20
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]+")
+_FULL_WIDTH_NFKC = {c: unicodedata.normalize("NFKC", chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000)}
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, exactly, at a fraction of its cost on Chinese text.
+
+    Chinese text is NFKC except for its full-width punctuation (，：；！？（）and the
+    ideographic space), and one such character makes CPython normalise the whole
+    string (~1 ms for 10,000 characters). Each of them is a starter whose NFKC form is one
+    ASCII character, so replacing them by it gives a text compatibility-equivalent
+    to the input; when that text is already NFKC (a quick check), it *is* the
+    input's NFKC form. Otherwise (a combining mark after a full-width letter, any
+    other compatibility character) the input is normalised as a whole.
+    """
+    folded = _FULL_WIDTH.sub(lambda m: m.group().translate(_FULL_WIDTH_NFKC), text)
+    return folded if unicodedata.is_normalized("NFKC", folded) else unicodedata.normalize("NFKC", text)
+
+
 def normalise_text(text: str) -> str:
     """Return the canonical form the content hash is taken over.
 
@@ -27,7 +46,7 @@ def normalise_text(text: str) -> str:
     and around lines is folded, and empty lines are dropped, so re-flowing a
     paragraph or adding blank lines is not an edit.
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     text = _INVISIBLE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))

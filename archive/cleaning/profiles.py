@@ -212,6 +212,8 @@ class Profile:
     digest: str = ""
     """Fingerprint of the settings (not the name): part of the extractor version."""
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    verdicts: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """What the boilerplate rules said about lines seen lately (rules.py): each stage asks about a line again."""
 
     @classmethod
     def build(cls, name: str, spec: Mapping[str, Any], chain: tuple[str, ...]) -> Profile:

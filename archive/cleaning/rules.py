@@ -89,20 +89,43 @@ def _bare(line: str) -> str:
     return _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
 
 
+_TRUNCATES, _DROPS = 1, 2
+_VERDICTS_KEPT = 4096
+"""Lines whose verdicts a profile remembers; then it forgets them all (a page has a few hundred)."""
+
+
+def _verdict(line: str, profile: Profile) -> int:
+    """The rules' verdict on a line (_TRUNCATES | _DROPS bits), found once however many stages ask.
+
+    The body's votes, the cross-check's scope and the rules each ask about the same
+    lines, and matching a prose line against a profile's patterns costs a few
+    microseconds each time; the verdict is a pure function of the line and the
+    profile, so the profile remembers it.
+    """
+    memo = profile.verdicts
+    found = memo.get(line)
+    if found is None:
+        bare = _bare(line)
+        found = (_TRUNCATES if _truncates(bare, profile) else 0) | (_DROPS if _drops(bare, profile) else 0)
+        if len(memo) >= _VERDICTS_KEPT:
+            memo.clear()
+        memo[line] = found
+    return found
+
+
 def is_boilerplate(line: str, profile: Profile) -> bool:
     """The line is one of the profile's boilerplate or end-of-text lines."""
-    bare = _bare(line)
-    return _truncates(bare, profile) or _drops(bare, profile)
+    return _verdict(line, profile) != 0
 
 
 def truncates(line: str, profile: Profile) -> bool:
     """The line is one after which nothing is content (a footer, 推荐访问:)."""
-    return _truncates(_bare(line), profile)
+    return bool(_verdict(line, profile) & _TRUNCATES)
 
 
 def drops(line: str, profile: Profile) -> bool:
     """The line is one of the profile's boilerplate lines (removed where it stands)."""
-    return _drops(_bare(line), profile)
+    return bool(_verdict(line, profile) & _DROPS)
 
 
 def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
@@ -113,12 +136,12 @@ def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | No
     """
     out: list[str] = []
     for line in lines:
-        bare = _bare(line)
-        if _truncates(bare, profile):
+        verdict = _verdict(line, profile)
+        if verdict & _TRUNCATES:
             if removed is not None:
                 removed.append(line)
             break
-        if _drops(bare, profile):
+        if verdict & _DROPS:
             if removed is not None:
                 removed.append(line)
             continue
