@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from archive.cleaning.needle import Needled
 from archive.config import Config, ProfileConfig
 from archive.errors import ConfigError
 
@@ -164,6 +165,15 @@ def _regexes(values: Sequence[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(v) for v in values)
 
 
+def _one(value: str | None) -> Needled | None:
+    return Needled(re.compile(value)) if value else None
+
+
+def _needled(values: Sequence[str]) -> tuple[Needled, ...]:
+    """Patterns searched line by line, each skipping the lines that lack its fixed text (needle.py)."""
+    return tuple(Needled(re.compile(v)) for v in values)
+
+
 def _any_of(values: Sequence[str]) -> tuple[re.Pattern[str], ...] | None:
     """At most two regexes matching where any of ``values`` matches: two searches per line instead of one per rule.
 
@@ -193,19 +203,19 @@ class Profile:
     boilerplate_any: tuple[re.Pattern[str], ...] | None = None
     """``boilerplate`` as one or two regexes (None: try them one by one)."""
     truncate_any: tuple[re.Pattern[str], ...] | None = None
-    date_patterns: tuple[re.Pattern[str], ...] = ()
+    date_patterns: tuple[Needled, ...] = ()
     recognise: tuple[re.Pattern[str], ...] = ()
-    gap_patterns: tuple[re.Pattern[str], ...] = ()
-    tail_patterns: tuple[re.Pattern[str], ...] = ()
-    cut_patterns: tuple[re.Pattern[str], ...] = ()
-    title_strip: tuple[re.Pattern[str], ...] = ()
+    gap_patterns: tuple[Needled, ...] = ()
+    tail_patterns: tuple[Needled, ...] = ()
+    cut_patterns: tuple[Needled, ...] = ()
+    title_strip: tuple[Needled, ...] = ()
     drop: tuple[etree.XPath, ...] = ()
     body: etree.XPath | None = None
     body_hint: str | None = None
     """The body hint as written (XPath or ``css:`` selector), for messages."""
     title: etree.XPath | None = None
-    breadcrumb_pattern: re.Pattern[str] | None = None
-    source_pattern: re.Pattern[str] | None = None
+    breadcrumb_pattern: Needled | None = None
+    source_pattern: Needled | None = None
     min_chars: int = 50
     date_fallback: bool = True
     chain: tuple[str, ...] = ()
@@ -231,18 +241,18 @@ class Profile:
             truncate_after=_regexes(spec.get("truncate_after", ())),
             boilerplate_any=_any_of(spec.get("boilerplate", ())),
             truncate_any=_any_of(spec.get("truncate_after", ())),
-            date_patterns=_regexes(spec.get("date_patterns", ())),
+            date_patterns=_needled(spec.get("date_patterns", ())),
             recognise=_regexes(spec.get("recognise", ())),
-            gap_patterns=_regexes(spec.get("gap_patterns", ())),
-            tail_patterns=_regexes(spec.get("tail_patterns", ())),
-            cut_patterns=_regexes(spec.get("cut_patterns", ())),
-            title_strip=_regexes(spec.get("title_strip", ())),
+            gap_patterns=_needled(spec.get("gap_patterns", ())),
+            tail_patterns=_needled(spec.get("tail_patterns", ())),
+            cut_patterns=_needled(spec.get("cut_patterns", ())),
+            title_strip=_needled(spec.get("title_strip", ())),
             drop=tuple(_xpath(x, f"{where}.drop_xpath") for x in drops),
             body=_xpath(body_expr, f"{where}.body_xpath") if body_expr else None,
             body_hint=body_hint,
             title=_xpath(title_expr, f"{where}.title_xpath") if title_expr else None,
-            breadcrumb_pattern=re.compile(spec["breadcrumb_pattern"]) if spec.get("breadcrumb_pattern") else None,
-            source_pattern=re.compile(spec["source_pattern"]) if spec.get("source_pattern") else None,
+            breadcrumb_pattern=_one(spec.get("breadcrumb_pattern")),
+            source_pattern=_one(spec.get("source_pattern")),
             min_chars=int(spec.get("min_chars") or 0) if spec.get("min_chars") is not None else 50,
             date_fallback=bool(spec.get("date_fallback", True)),
             chain=chain,
