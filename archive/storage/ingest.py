@@ -160,9 +160,10 @@ def page_state(session: Session, site_id: int, url: str, now: dt.datetime) -> _P
     inserted = conn.execute(
         stmts.insert_page, {"site_id": site_id, "url": url, "first_seen_at": now, "missing_count": 0}
     ).first()
-    page = _existing_page(session, url)
+    if inserted is not None:  # ours: its columns are the ones just written
+        return _PageState(int(inserted[0]), 0, None, None, None, None, created=True)
+    page = _existing_page(session, url)  # another writer inserted it first
     assert page is not None, "the page row exists after an insert that did nothing on a conflict"
-    page.created = inserted is not None
     return page
 
 
@@ -199,7 +200,7 @@ def ingest(
         return Ingested("fetch_error", None, reason=f"HTTP {fetched.status}")
     page = page_state(session, site.id, fetched.url, now)
     raw_sha = store_packed(session, processed.raw) if processed.raw is not None else None
-    previous = _previous(session, page.id)
+    previous = None if page.created else _previous(session, page.id)  # a page created now has no version yet
     extraction, digest = processed.extraction, processed.content_hash
     outcome, reason, number = _decide(page, previous, fetched, processed)
     change = _change_kind(previous, processed) if outcome == "new_version" else None
