@@ -46,3 +46,13 @@ def test_the_fast_nfkc_is_nfkc_on_real_texts() -> None:
     for path in sorted(require_shared("corpus", "cleaneval-zh").glob("*.txt")):
         value = path.read_text("utf-8", errors="replace")
         assert nfkc(value) == unicodedata.normalize("NFKC", value), path.name
+
+
+def test_full_width_forms_fold_one_for_one_to_ascii() -> None:
+    from archive.cleaning.metadata import fold
+    from archive.cleaning.normalize import unfold_full_width
+
+    for code in (*range(0xFF01, 0xFF5F), 0x3000):
+        wide = chr(code)
+        narrow = chr(0x20 if code == 0x3000 else code - 0xFEE0)
+        assert unfold_full_width(f"甲{wide}乙{wide}") == fold(f"甲{wide}乙{wide}") == f"甲{narrow}乙{narrow}"

@@ -16,12 +16,10 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from archive.cleaning.normalize import unfold_full_width
 from archive.cleaning.profiles import Profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
 
 _FOLD_MEMO_CHARS = 4096
 """Lines up to this long are folded once and remembered (see :func:`fold`); longer ones each time."""
@@ -34,26 +32,18 @@ def fold(text: str) -> str:
     with ASCII punctuation matches both forms the sites use, and a match's span is
     also a span of the original line.
 
-    The stages ask for the same line's folded form several times (metadata, the
-    body's votes, each rule), and ``str.translate`` with a mapping costs ~40 ns a
-    character on Chinese text: more than the matching. So a line's folded form is
-    remembered (a pure function of the line, so nothing leaks between pages but
-    time), for lines short enough that the memo stays small.
+    These are the characters' NFKC forms (normalize.unfold_full_width). The stages
+    ask for the same line's folded form several times (metadata, the body's votes,
+    each rule), so a line's folded form is remembered (a pure function of the line,
+    so nothing leaks between pages but time), for lines short enough that the memo
+    stays small.
     """
-    return _fold_memo(text) if len(text) <= _FOLD_MEMO_CHARS else _FOLDABLE.sub(_fold_run, text)
-
-
-_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]+")
-
-
-def _fold_run(match: re.Match[str]) -> str:
-    return match.group().translate(_FOLD)
+    return _fold_memo(text) if len(text) <= _FOLD_MEMO_CHARS else unfold_full_width(text)
 
 
 @functools.lru_cache(maxsize=2048)
 def _fold_memo(text: str) -> str:
-    # Only the runs that change go through str.translate (~60 ns a character with a mapping).
-    return _FOLDABLE.sub(_fold_run, text)
+    return unfold_full_width(text)
 
 
 _DATE_PARTS = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")

@@ -22,6 +22,25 @@ _BLANK_LINES = re.compile(r"\n{2,}")
 
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]+")
 _FULL_WIDTH_NFKC = {c: unicodedata.normalize("NFKC", chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000)}
+_COMMON_FULL_WIDTH = tuple((c, unicodedata.normalize("NFKC", c)) for c in "，：；！？（）\u3000")
+"""The full-width forms of Chinese prose: replaced with ``str.replace`` (a C scan each), the rare rest by runs."""
+
+
+def _run_to_ascii(match: re.Match[str]) -> str:
+    return match.group().translate(_FULL_WIDTH_NFKC)
+
+
+def unfold_full_width(text: str) -> str:
+    """Full-width ASCII forms (U+FF01-FF5E) and the ideographic space to ASCII, one character for one.
+
+    Their NFKC forms. Chinese text has a full-width comma every dozen characters:
+    ``str.translate`` with a mapping (~60 ns a character) or a regex callback per
+    run cost more than the matching they serve, a few ``str.replace`` do not.
+    """
+    for wide, narrow in _COMMON_FULL_WIDTH:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return _FULL_WIDTH.sub(_run_to_ascii, text) if _FULL_WIDTH.search(text) else text
 
 
 def nfkc(text: str) -> str:
@@ -35,7 +54,7 @@ def nfkc(text: str) -> str:
     input's NFKC form. Otherwise (a combining mark after a full-width letter, any
     other compatibility character) the input is normalised as a whole.
     """
-    folded = _FULL_WIDTH.sub(lambda m: m.group().translate(_FULL_WIDTH_NFKC), text)
+    folded = unfold_full_width(text)
     return folded if unicodedata.is_normalized("NFKC", folded) else unicodedata.normalize("NFKC", text)
 
 
