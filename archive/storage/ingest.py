@@ -3,10 +3,11 @@
 This is the only place that decides what a capture means: new version,
 unchanged, not modified, fetch error, extraction failed, blocked. It takes the
 page as the crawler fetched it and the worker processed it
-(:mod:`archive.records`) and does no CPU-heavy work itself: cleaning, hashing
-and compression were done off the crawl's reactor thread. The caller gives a
-session inside one transaction, so a crash loses at most the page in flight and
-never leaves half of it.
+(:mod:`archive.records`) and does no CPU-heavy work itself: cleaning, hashing,
+compression and the search tokens were done by a crawl's worker. The caller gives
+a session inside one transaction (a crawl's writer: one per batch of pages,
+crawler/writer.py), so a crash loses at most what that transaction held and
+never leaves half a page.
 """
 
 from __future__ import annotations
