@@ -2,7 +2,8 @@
 
     crawler      -> Fetched         what came back for one URL (status, headers, body or error)
     worker       -> ProcessedPage   everything CPU-bound about it: the Extraction, its content
-                                    hash, the raw body's SHA-256 and its compressed bytes
+                                    hash, the raw body's SHA-256 and its compressed bytes, the
+                                    text's search tokens
     storage      -> Ingested        what the capture meant (new version, unchanged, ...)
 
 Plain frozen data, no Scrapy or SQLAlchemy types, so they cross process
@@ -75,6 +76,10 @@ class ProcessedPage:
     content_hash: str | None = None
     """SHA-256 of the normalised text, when the extraction is ok."""
     raw: PackedRaw | None = None
+    search_tokens: str | None = field(default=None, repr=False)
+    """The text's search tokens (every character and pair of neighbouring characters, space-separated:
+    archive.storage.search.joined_grams), when the extraction is ok: CPU work done by the worker, so
+    the archive's writer only inserts them."""
 
     def __repr__(self) -> str:
         outcome = self.extraction.outcome if self.extraction is not None else "not cleaned"

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import random
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -65,20 +66,11 @@ def _speech_paragraphs(seed: int, rng: random.Random, mask: str) -> tuple[str, .
     return paragraphs
 
 
-def write_corpus(root: Path, pages: int, page_kb: int, seed: int = 0) -> dict[str, Any]:
-    """Write ``pages`` articles and their list pages under ``root``; return what was written (also kept in
-    ``root/corpus.json``, so a second run with the same parameters reuses the files)."""
-    wanted = {"site": SITE, "pages": pages, "page_kb": page_kb, "seed": seed}
-    manifest = root / MANIFEST
-    if manifest.exists():
-        stated: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
-        if {k: stated.get(k) for k in wanted} == wanted:
-            return stated
+def render_articles(pages: int, page_kb: int, seed: int = 0) -> Iterator[tuple[str, bytes, int]]:
+    """Each article of the corpus as (URL path, bytes as served, characters of speech), in order."""
     utf8, gbk = Zhongyi(), ZhongyiGbk()
     catalogue = Catalogue(utf8, pages, seed, 0)
     rng = random.Random(f"bench-corpus:{seed}")
-    sizes: list[int] = []
-    chars: list[int] = []
     for index, aid in enumerate(catalogue.ids()):
         template = gbk if index % GBK_EVERY == GBK_EVERY - 1 else utf8
         view = catalogue.article_view(aid, "http://127.0.0.1", page_kb)
@@ -89,10 +81,26 @@ def write_corpus(root: Path, pages: int, page_kb: int, seed: int = 0) -> dict[st
             outline=tuple(p for p in paragraphs if is_head(p)),
             plan=template.plan(aid, paragraphs),
         )
-        body = template.encode(template.render_article(view))
-        _write(root, view.path, body)
+        yield view.path, template.encode(template.render_article(view)), sum(len(p) for p in paragraphs)
+
+
+def write_corpus(root: Path, pages: int, page_kb: int, seed: int = 0) -> dict[str, Any]:
+    """Write ``pages`` articles and their list pages under ``root``; return what was written (also kept in
+    ``root/corpus.json``, so a second run with the same parameters reuses the files)."""
+    wanted = {"site": SITE, "pages": pages, "page_kb": page_kb, "seed": seed}
+    manifest = root / MANIFEST
+    if manifest.exists():
+        stated: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+        if {k: stated.get(k) for k in wanted} == wanted:
+            return stated
+    utf8 = Zhongyi()
+    catalogue = Catalogue(utf8, pages, seed, 0)
+    sizes: list[int] = []
+    chars: list[int] = []
+    for path, body, speech_chars in render_articles(pages, page_kb, seed):
+        _write(root, path, body)
         sizes.append(len(body))
-        chars.append(sum(len(p) for p in paragraphs))
+        chars.append(speech_chars)
     lists = catalogue.pages(PER_PAGE)
     list_bytes = 0
     for number in range(1, lists + 1):

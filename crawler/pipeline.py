@@ -1,4 +1,4 @@
-"""The one place a crawl persists: each fetched page is processed off-thread, then stored in one transaction.
+"""The one place a crawl persists: each fetched page is processed by a worker, then stored by the writer.
 
 Scrapy deep-copies its settings, so live objects (the archive, the worker pool,
 the report) do not belong there: they travel as the spider argument
@@ -7,12 +7,16 @@ them up in ``from_crawler``. Spider counters go through Scrapy's stats
 collector, under ``speech_archive/`` keys, and are read back when the spider
 closes.
 
+The reactor thread only fetches: cleaning, hashing, compression and the search
+tokens happen in a worker process (crawler/workers.py), the database writes on
+the writer's thread, in batches (crawler/writer.py), each page all or nothing.
 Nothing escapes ``process_item``: Scrapy would log the item (once the whole
 page body) and drop it. Every page becomes a capture (archive.storage.capture:
 a refused one is ``store_failed``), or, when the archive cannot be written for
-longer than ``write_retry_seconds`` (crawler/writer.py), counts as *lost* and
-stops the crawl with the run ``failed``. The run's stats are written every few
-seconds, so a killed run still says what it did.
+longer than ``write_retry_seconds``, counts as *lost* and stops the crawl with
+the run ``failed``. A page is counted when its batch has committed, and the
+run's stats are written with the batches every few seconds, so a killed run
+still says what it did (never more than it stored).
 """
 
 from __future__ import annotations
@@ -29,13 +33,14 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spiders import Spider
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from archive.config import Config
 from archive.records import NOT_PROCESSED, Fetched, ProcessedPage
 from archive.storage import Archive, RecheckPolicy
 from archive.storage.capture import CaptureRefusedError, store_capture
 from archive.storage.dberrors import describe
-from archive.storage.ingest import ACCEPT_SHRINK_AFTER, Ingested
+from archive.storage.ingest import ACCEPT_SHRINK_AFTER, Ingested, ingest
 from archive.storage.models import Site
 from archive.storage.runs import finish_run, start_run, update_run_stats
 from crawler.report import CrawlReport, SiteReport
@@ -70,7 +75,7 @@ class CrawlContext:
     trigger: str = "manual"
     policy: RecheckPolicy = field(default_factory=RecheckPolicy)
     accept_shrink_after: int = ACCEPT_SHRINK_AFTER
-    writer: ArchiveWriter = field(default_factory=lambda: ArchiveWriter(120.0))
+    writer: ArchiveWriter = field(default_factory=lambda: ArchiveWriter(None, 120.0))
     crawlers: dict[str, Crawler] = field(default_factory=dict)
     """The Scrapy crawler of each site, so the writer can pause them all and a lost lease can stop one."""
     closing: set[str] = field(default_factory=set)
@@ -137,7 +142,9 @@ class ArchivePipeline:
             processed = await ctx.workers.process(job)
         fetched = dataclasses.replace(item, run_id=self.run_id, body=None)  # the body now travels packed
         try:
-            result = await ctx.writer.write(lambda: self._store(fetched, processed))
+            result = await ctx.writer.write(
+                lambda session: self._ingest(session, fetched, processed), lambda: self._store(fetched, processed)
+            )
         except ArchiveUnwritableError as exc:
             report.lost += 1
             self._stop_all(str(exc))
@@ -150,7 +157,20 @@ class ArchivePipeline:
         await self._write_stats(report)
         return None
 
+    def _ingest(self, session: Session, fetched: Fetched, processed: ProcessedPage) -> Ingested:
+        """The page's capture inside the writer's batch transaction (any error: the batch goes page by page)."""
+        ctx = self.context
+        return ingest(
+            session,
+            ctx.sites[fetched.site],
+            fetched,
+            processed,
+            policy=ctx.policy,
+            accept_shrink_after=ctx.accept_shrink_after,
+        )
+
     def _store(self, fetched: Fetched, processed: ProcessedPage) -> Ingested:
+        """The page's capture in its own transaction, whatever the database answers (store_failed, races)."""
         ctx = self.context
         return store_capture(
             ctx.archive,
@@ -186,7 +206,7 @@ class ArchivePipeline:
                 update_run_stats(session, run_id, stats)
 
         try:
-            await self.context.writer.write(write)
+            await self.context.writer.write(lambda session: update_run_stats(session, run_id, stats), write)
         except ArchiveUnwritableError as exc:
             self._stop_all(str(exc))
         except SQLAlchemyError as exc:

@@ -130,6 +130,7 @@ def run_crawl(
         rows = sync_sites(session, sites)
         session.expunge_all()
     workers: WorkerPool | None = None
+    writer: ArchiveWriter | None = None
     try:
         now = dt.datetime.now(dt.UTC)
         plans = {site.name: plan_for(archive, config, site, full=full, now=now) for site in sites}
@@ -157,11 +158,13 @@ def run_crawl(
             policy=RecheckPolicy(config.crawl.recheck_min_seconds, config.crawl.recheck_max_seconds),
             accept_shrink_after=config.crawl.accept_shrink_after,
         )
-        context.writer = ArchiveWriter(
+        context.writer = writer = ArchiveWriter(
+            archive,
             config.archive.write_retry_seconds,
             on_pause=lambda: _pause(context, True),
             on_resume=lambda: _pause(context, False),
             stopping=lambda: stopper.stopping,
+            call_soon=stopper.call_soon,
         )
         process = CrawlerProcess({**scrapy_settings(config), **(extra_settings or {})})
         for site in sites:
@@ -170,6 +173,7 @@ def run_crawl(
             keeper.on_lost = lambda name: stopper.call_soon(lambda: stopper.stop_site(context, name, "lease_lost"))
         with display(report) if display is not None else contextlib.nullcontext(), stopper.signals(process):
             process.start(install_signal_handlers=False)
+        writer.close()  # what the pipeline handed over is committed (or given up) before the runs are read
         stopper.record_abandoned(context)
         report.stopped_by = stopper.signal_name
         report.unwritable = context.writer.given_up
@@ -181,6 +185,8 @@ def run_crawl(
                 finished = [name for name, site in report.sites.items() if site.status == "finished"]
                 train_due_dictionaries(archive, finished, config.archive.dictionary_min_pages)
     finally:
+        if writer is not None:
+            writer.close()
         if workers is not None:
             workers.close()
         archive.close()

@@ -3,8 +3,8 @@
 trafilatura costs 6–14 ms a page, four times the fetch; run on Twisted's
 thread it caps a crawl at one core. Each page's CPU-bound work is one call,
 :func:`process_page`, that returns one :class:`~archive.records.ProcessedPage`
-(the extraction, its content hash, the raw body's SHA-256 and its zstd bytes),
-so the reactor thread only fetches and writes. The pool is forked before the
+(the extraction, its content hash, the raw body's SHA-256 and its zstd bytes,
+the text's search tokens), so the crawl process only fetches and writes. The pool is forked before the
 reactor starts, each worker holding its own resolved profiles and a packer per
 site with a zstd dictionary (archive/storage/dictionaries.py): the pool gets
 the dictionaries when it starts, so none travels with a page. Workers die with
@@ -29,6 +29,7 @@ from archive.cleaning import Extraction, ProfileBook, clean, content_hash
 from archive.config import ProfileConfig
 from archive.records import ProcessedPage
 from archive.storage.rawstore import PLAIN, Dictionary, Packer, pack_raw
+from archive.storage.search import joined_grams
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ def process_page(book: ProfileBook, job: PageJob, packers: Packers = NO_DICTIONA
         job.body, book.get(job.profile), content_type=job.content_type, site_title=job.site_title, url=job.url
     )
     digest = content_hash(extraction.text) if extraction.ok else None
-    return ProcessedPage(extraction, digest, pack_raw(job.body, keep=job.keep_raw, packer=packers.for_job(job)))
+    raw = pack_raw(job.body, keep=job.keep_raw, packer=packers.for_job(job))
+    return ProcessedPage(extraction, digest, raw, joined_grams(extraction.text) if extraction.ok else None)
 
 
 def _failed(job: PageJob, reason: str, packers: Packers) -> ProcessedPage:

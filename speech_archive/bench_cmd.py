@@ -91,8 +91,15 @@ def bench(
 
 
 @click.command("bench-clean")
-@click.option("--pages", type=click.IntRange(10, 100_000), default=500, show_default=True, help="Replica pages.")
+@click.option("--pages", type=click.IntRange(10, 100_000), default=500, show_default=True, help="Synthetic pages.")
 @click.option("--page-kb", type=click.IntRange(1, 500), default=50, show_default=True, help="Size of each page.")
+@click.option(
+    "--source",
+    type=click.Choice(("bench", "replica")),
+    default="bench",
+    show_default=True,
+    help="Synthetic pages: the crawl benchmark's (bench) or the replica's five sites (replica).",
+)
 @click.option(
     "--corpus",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
@@ -100,8 +107,8 @@ def bench(
 )
 @click.option("--markdown", is_flag=True, help="With --corpus: print the per-page table as Markdown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def bench_clean(pages: int, page_kb: int, corpus: Path | None, markdown: bool, as_json: bool) -> None:
-    """Measure cleaning speed (clean + hash, one process) on replica pages, or quality on a real corpus (--corpus)."""
+def bench_clean(*, pages: int, page_kb: int, source: str, corpus: Path | None, markdown: bool, as_json: bool) -> None:
+    """Measure cleaning CPU beside plain trafilatura (one process) on synthetic pages, or quality on real ones."""
     if corpus is not None:
         _bench_corpus(corpus, markdown, as_json)
         return
@@ -109,17 +116,24 @@ def bench_clean(pages: int, page_kb: int, corpus: Path | None, markdown: bool, a
         raise UsageError("--markdown prints a corpus's per-page table; give --corpus DIR with it")
     from benchmarks.clean import run_bench
 
-    _echo(as_json)(f"rendering {pages} replica pages of ~{page_kb} KB, then cleaning each one…")
-    report = run_bench(pages, page_kb)
+    _echo(as_json)(f"rendering {pages} {source} pages of ~{page_kb} KB, then cleaning each one…")
+    report = run_bench(pages, page_kb, source)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    table = Table(title=f"bench-clean: {report['pages']} pages of ~{page_kb} KB, one process")
+    table = Table(title=f"bench-clean: {report['pages']} {source} pages of ~{page_kb} KB, one process")
     for col in ("site", "pages", "median ms"):
         table.add_column(col, justify="left" if col == "site" else "right")
     for site, row in report["sites"].items():
         table.add_row(site, str(row["pages"]), f"{row['median_ms']:.1f}")
     out_console.print(table)
+    cpu = report["cpu_ms_per_page"]
+    out_console.print(
+        f"CPU ms/page (mean): clean {cpu['clean']['mean']:.2f}, worker unit (clean + hashes + zstd + search tokens) "
+        f"{cpu['worker_unit']['mean']:.2f}, plain trafilatura.extract {cpu['plain_trafilatura']['mean']:.2f}: "
+        f"clean / plain = {report['clean_vs_plain_trafilatura']}×, worker unit / plain = "
+        f"{report['worker_unit_vs_plain_trafilatura']}×"
+    )
     out_console.print(
         f"median {report['median_ms']:.1f} ms/page (p90 {report['p90_ms']:.1f}; CPU {report['cpu_median_ms']:.1f}) = "
         f"{report['pages_per_s_per_core']:.0f} pages/s per core; mean {report['mean_pages_per_s_per_core']:.0f} "

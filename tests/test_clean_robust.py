@@ -114,7 +114,8 @@ def test_the_driver_turns_a_failing_stage_into_a_counted_value(
 
     monkeypatch.setattr(trafilatura, "extract", broken)
     with caplog.at_level(logging.WARNING, logger="archive.cleaning.core"):
-        ext = clean(_page(P * 3), DEFAULT, url="http://example.test/a.html")
+        # A short line after the prose that only trafilatura can place: it is asked (crosscheck.py).
+        ext = clean(_page(P * 3 + "<p>附件：会议议程</p>"), DEFAULT, url="http://example.test/a.html")
     assert ext.outcome == "extraction_failed" and ext.cleaner_error
     assert ext.reason == "the cleaner raised RecursionError: maximum recursion depth exceeded"
     assert "http://example.test/a.html" in caplog.text

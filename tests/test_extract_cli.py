@@ -121,8 +121,18 @@ def test_extract_names_a_missing_file_before_printing_anything(tmp_path: Path, c
 
 
 def test_bench_clean_reports_pages_per_second_per_core() -> None:
-    code, out, err = run("bench-clean", "--pages", "10", "--page-kb", "10", "--json")
+    code, out, err = run("bench-clean", "--pages", "10", "--page-kb", "10", "--source", "replica", "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["pages"] == 10 and report["failed"] == 0
     assert report["pages_per_s_per_core"] > 0 and set(report["sites"]) == set(SITE_NAMES)
+
+
+def test_bench_clean_measures_the_crawl_benchmarks_pages_beside_plain_trafilatura() -> None:
+    code, out, err = run("bench-clean", "--pages", "12", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["source"] == "bench" and report["pages"] == 12 and report["failed"] == 0
+    cpu = report["cpu_ms_per_page"]
+    assert cpu["clean"]["mean"] > 0 and cpu["worker_unit"]["mean"] > 0 and cpu["plain_trafilatura"]["mean"] > 0
+    assert report["clean_vs_plain_trafilatura"] > 0 and report["worker_unit_vs_plain_trafilatura"] > 0

@@ -63,3 +63,46 @@ def test_index_follows_versions_and_rolls_back_with_them(archive_url: str) -> No
             with archive.engine.connect() as conn:
                 assert conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
                 assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_contents_text_trgm'")).first()
+
+
+def test_the_tokens_a_worker_carries_are_the_ones_indexed(archive_url: str) -> None:
+    """A crawl's worker computes the search tokens (ProcessedPage.search_tokens); the writer only inserts them."""
+    from archive.cleaning import ProfileBook
+    from archive.storage.search import grams, joined_grams
+    from crawler.workers import PageJob, process_page
+
+    body = f"<html><body><div class='c'><p>{A}</p><p>{A}</p></div></body></html>".encode()
+    processed = process_page(ProfileBook(), PageJob("default", body, "text/html", None))
+    assert processed.extraction is not None and processed.extraction.ok
+    assert processed.search_tokens == joined_grams(processed.extraction.text)
+    assert sorted(processed.search_tokens.split(" ")) == sorted(grams(processed.extraction.text))
+    with Archive(archive_url) as archive:
+        with archive.session() as session:
+            session.execute(insert(Site).values(id=1, name="s", title="s", base_url="http://127.0.0.1:9"))
+            session.execute(insert(Page).values(id=1, site_id=1, url="http://127.0.0.1:9/1.html", missing_count=0))
+        with archive.session() as session:
+            value = processed.extraction.text
+            write_version(
+                session, page_id=1, number=1, content_hash=content_hash(value), capture_id=None,
+                extraction=processed.extraction, change="first", search_tokens=processed.search_tokens,
+            )  # fmt: skip
+        assert len(_found(archive, "稳")) == 1 and len(_found(archive, "基调")) == 1 and _found(archive, "底") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "a", "aa", "同志们\n好A", "A\tB\u00a0C\u3000D\x85E\r\nF  ", "İstanbul ΣΑΣ 𠀀𠀁", "\x00\x1f\x9f\ud800x", A + B],
+)
+def test_the_stored_tokens_are_the_query_tokens(value: str) -> None:
+    """The array-built tokens a worker stores (joined_grams) are exactly the ones a query looks up (grams)."""
+    from archive.storage.search import grams, joined_grams
+
+    stored = joined_grams(value)
+    assert sorted(stored.split(" ") if stored else []) == sorted(set(grams(value)))
+    assert len(stored.split(" ") if stored else []) == len(set(grams(value))), "each token once"
+
+
+def test_every_character_the_tokens_fold_is_below_the_table_bound() -> None:
+    from archive.storage.search import _FOLD_BELOW, _fold_char
+
+    assert all(_fold_char(chr(c)) == chr(c) for c in range(_FOLD_BELOW, 0x110000))

@@ -18,6 +18,10 @@ into lines the same way. In order (docs/CLEANING.md has the pattern behind each)
 
 ``Body.method`` says which path won (``hint`` / ``prose-block`` /
 ``prose-block+trafilatura`` / ``trafilatura`` / ``none``) and ``Body.reason`` why.
+
+trafilatura is asked once, at the smallest scope that decides the page
+(crosscheck.py): not at all when the block is unambiguous, about the block's
+container when only the lines there need its verdict, else about the whole page.
 """
 
 from __future__ import annotations
@@ -28,6 +32,17 @@ from dataclasses import dataclass
 import trafilatura
 from lxml import etree
 
+from archive.cleaning.crosscheck import (
+    GROW_AGREEMENT,
+    GROW_LEVELS,
+    PAGE,
+    PLAIN,
+    SMALL_BLOCK,
+    Scope,
+    describe,
+    scope_for,
+    standalone,
+)
 from archive.cleaning.mainblock import Line, main_blocks, prose_len, read_lines
 from archive.cleaning.normalize import squash
 from archive.cleaning.profiles import Profile
@@ -36,12 +51,12 @@ from archive.cleaning.rules import is_boilerplate
 _TABLE_CELL = re.compile(r"^\|\s*|\s*\|$")
 _WRONG_BLOCK = 0.5
 """Below this share of trafilatura's prose held by the block, the block is not the body."""
-_SMALL_BLOCK = 0.25
+_SMALL_BLOCK = SMALL_BLOCK
 """Below this share of the (non-link) text trafilatura keeps, the block is a stray paragraph beside a body
 of short lines (lyrics, a programme, a table of figures)."""
 CROSS_CHECK_CHARS = 1_000_000
 """Above this much visible text, trafilatura's cross-check is skipped: on a 10 MB page it costs 20 s."""
-_PLAIN = 0.1
+_PLAIN = PLAIN
 """A line with less than this share of link text is plain text (a reply-list entry is not)."""
 _MIN_SUBSTRING = 4
 """A short line counts as kept by trafilatura inside a longer line of it only from this length."""
@@ -85,19 +100,17 @@ class _Kept:
         return flat in self.lines or (len(flat) >= _MIN_SUBSTRING and flat in self.text)
 
 
-def _describe(el: etree._Element) -> str:
-    """A short name of an element for the reason text: tag#id.class."""
-    tag = el.tag if isinstance(el.tag, str) else "?"
-    ident = f"#{el.get('id')}" if el.get("id") else ""
-    cls = "." + ".".join((el.get("class") or "").split()[:2]) if el.get("class") else ""
-    return f"{tag}{ident}{cls}"
-
-
 class _Votes:
-    """Per-line verdicts computed once: does trafilatura keep the line, is it the profile's boilerplate."""
+    """Per-line verdicts computed once: does trafilatura keep the line, is it the profile's boilerplate.
 
-    def __init__(self, page: list[Line], kept: _Kept, profile: Profile) -> None:
-        self.kept = [kept.has(line.text) for line in page]
+    ``asked``: the lines trafilatura read (None: all of them, or none was needed). A line it was not
+    asked about (outside the block's container) is not kept, except in the wrong-block and
+    short-lines checks, which then take their worst case: that it would have been.
+    """
+
+    def __init__(self, page: list[Line], kept: list[bool], profile: Profile, asked: list[bool] | None = None) -> None:
+        self.kept = kept
+        self.asked = asked
         self._page = page
         self._profile = profile
         self._boiler: dict[int, bool] = {}
@@ -107,45 +120,100 @@ class _Votes:
             self._boiler[i] = is_boilerplate(self._page[i].text, self._profile)
         return self._boiler[i]
 
+    def kept_or_unasked(self, i: int) -> bool:
+        return self.kept[i] or (self.asked is not None and not self.asked[i])
 
-def _generic(root: etree._Element, page: list[Line], profile: Profile, *, cross_check: bool = True) -> Body:
-    blocks = main_blocks(page)
-    found = trafilatura_lines(root) if cross_check else None
-    if not blocks:
-        if not found:
-            why = "no prose block and trafilatura found no text" if cross_check else "no prose block"
-            return Body(None, "none", why)
-        return Body(found, "trafilatura", "no prose block on the page (short lines, a list or a table): its lines kept")
-    if not found:
+
+def _votes(
+    root: etree._Element, page: list[Line], profile: Profile, blocks: list[etree._Element], scope: Scope
+) -> _Votes | None:
+    """trafilatura's verdict on each line, asked at ``scope``; None when it found no text at all."""
+    if scope.kind == "none":  # unambiguous: the block's own plain lines are what any verdict keeps
         inside = {el for block in blocks for el in block.iter()}
-        lines = [line.text for line in page if line.owner in inside and line.prose]
-        where = " + ".join(_describe(b) for b in blocks)
-        why = "trafilatura found nothing" if cross_check else "page too large for the trafilatura cross-check"
-        return Body(lines, "prose-block", f"prose block {where}; {why}")
-    votes = _Votes(page, _Kept(found), profile)
+        return _Votes(page, [line.owner in inside and not line.linked for line in page], profile)
+    if scope.kind == "container":
+        assert scope.element is not None
+        found = trafilatura_lines(standalone(scope.element))
+        if not found:
+            return None
+        family = set(scope.element.iter())
+        asked = [line.owner in family for line in page]
+        kept = _Kept(found)
+        flags = [was_asked and kept.has(line.text) for was_asked, line in zip(asked, page, strict=True)]
+        return _Votes(page, flags, profile, asked)
+    found = trafilatura_lines(root)
+    if not found:
+        return None
+    kept = _Kept(found)
+    return _Votes(page, [kept.has(line.text) for line in page], profile)
+
+
+def _generic(
+    root: etree._Element, page: list[Line], profile: Profile, *, cross_check: bool = True, title: str | None = None
+) -> Body:
+    blocks = main_blocks(page)
+    if not cross_check:  # too large to ask trafilatura at all
+        if not blocks:
+            return Body(None, "none", "no prose block")
+        return _block_alone(page, blocks, "page too large for the trafilatura cross-check")
+    if not blocks:
+        found = trafilatura_lines(root)
+        if not found:
+            return Body(None, "none", "no prose block and trafilatura found no text")
+        return Body(found, "trafilatura", "no prose block on the page (short lines, a list or a table): its lines kept")
+    body = _decide(root, page, profile, blocks, scope_for(page, blocks, profile, title))
+    if body is None:  # trafilatura's verdict on the container did not settle the page: ask about all of it
+        body = _decide(root, page, profile, blocks, PAGE)
+    assert body is not None, "asked about the whole page, the decision is always taken"
+    return body
+
+
+def _block_alone(page: list[Line], blocks: list[etree._Element], why: str) -> Body:
+    """The block's prose lines, when trafilatura has no verdict to give."""
+    inside = {el for block in blocks for el in block.iter()}
+    lines = [line.text for line in page if line.owner in inside and line.prose]
+    where = " + ".join(describe(b) for b in blocks)
+    return Body(lines, "prose-block", f"prose block {where}; {why}")
+
+
+def _decide(
+    root: etree._Element, page: list[Line], profile: Profile, blocks: list[etree._Element], scope: Scope
+) -> Body | None:
+    """The body, with trafilatura asked at ``scope``; None when a narrower scope than the page cannot settle it."""
+    votes = _votes(root, page, profile, blocks, scope)
+    if votes is None:
+        return None if scope.kind == "container" else _block_alone(page, blocks, "trafilatura found nothing")
     blocks, grown = _grow(blocks, page, votes.kept)
     inside = {el for block in blocks for el in block.iter()}
     held = [line.owner in inside for line in page]
-    where = " + ".join(_describe(b) for b in blocks)
+    where = " + ".join(describe(b) for b in blocks)
 
     # The wrong block: a sidebar of summaries or an excerpt list out-scored a body trafilatura found elsewhere.
     block_prose = outside_prose = 0.0
     for i, line in enumerate(page):
-        if line.prose and votes.kept[i]:
-            if held[i]:
-                block_prose += line.prose
-            elif not votes.boiler(i):  # what the profile drops anyway is not missed
-                outside_prose += line.prose
+        if not line.prose:
+            continue
+        if held[i]:
+            block_prose += line.prose if votes.kept[i] else 0.0
+        elif votes.kept_or_unasked(i) and not votes.boiler(i):  # what the profile drops anyway is not missed
+            outside_prose += line.prose
     if block_prose < _WRONG_BLOCK * (block_prose + outside_prose):
+        if scope.kind == "container":
+            return None
         share = block_prose / max(block_prose + outside_prose, 1)
         why = f"prose block {where} holds {share:.0%} of trafilatura's prose: not the body"
         return Body(_kept_lines(page, votes), "trafilatura", why)
 
     # A body of short lines (lyrics, a programme, a table of figures) beside a stray paragraph.
-    plain = [i for i, line in enumerate(page) if line.link_share < _PLAIN and votes.kept[i] and not votes.boiler(i)]
+    plain = [
+        i for i, line in enumerate(page)
+        if line.link_share < _PLAIN and votes.kept_or_unasked(i) and not votes.boiler(i)
+    ]  # fmt: skip
     plain_chars = sum(page[i].chars for i in plain)
-    block_chars = sum(page[i].chars for i in plain if held[i])
+    block_chars = sum(page[i].chars for i in plain if held[i] and votes.kept[i])
     if block_chars < _SMALL_BLOCK * plain_chars:
+        if scope.kind == "container":
+            return None
         why = f"prose block {where} holds {block_chars / max(plain_chars, 1):.0%} of the text trafilatura keeps"
         return Body(_kept_lines(page, votes), "trafilatura", why + ": a body of short lines")
 
@@ -160,7 +228,10 @@ def _generic(root: etree._Element, page: list[Line], profile: Profile, *, cross_
     if grown:
         why = f"prose block grown to {where} ({span}): trafilatura keeps what the container adds"
         return Body(body, "prose-block+trafilatura", why)
-    return Body(body, "prose-block", f"prose block {where} ({span}), trimmed by trafilatura")
+    if scope.kind == "none":
+        return Body(body, "prose-block", f"prose block {where} ({span}), {scope.why}: trafilatura not asked")
+    checked = f" ({scope.why})" if scope.kind == "container" else ""
+    return Body(body, "prose-block", f"prose block {where} ({span}), trimmed by trafilatura{checked}")
 
 
 def _kept_lines(page: list[Line], votes: _Votes) -> list[str]:
@@ -168,8 +239,8 @@ def _kept_lines(page: list[Line], votes: _Votes) -> list[str]:
     return [line.text for i, line in enumerate(page) if votes.kept[i] and not line.linked]
 
 
-_GROW_LEVELS = 3
-_GROW_AGREEMENT = 0.8
+_GROW_LEVELS = GROW_LEVELS
+_GROW_AGREEMENT = GROW_AGREEMENT
 """Share of what a parent adds to the block that trafilatura must keep (as non-link text) to grow into it."""
 
 
@@ -227,11 +298,17 @@ def _best_span(scores: list[float]) -> tuple[int, int]:
     return best_span
 
 
-def find_body(root: etree._Element, profile: Profile, page: list[Line] | None = None) -> Body:
-    """The body of a parsed page: the profile's hint, else the generic path (``page``: its lines, read once)."""
+def find_body(
+    root: etree._Element, profile: Profile, page: list[Line] | None = None, *, title: str | None = None
+) -> Body:
+    """The body of a parsed page: the profile's hint, else the generic path.
+
+    ``page``: its lines, read once; ``title``: the page's title (its repeats are removed by the rules).
+    """
     if profile.body is None:
         lines = page if page is not None else read_lines(root)
-        return _generic(root, lines, profile, cross_check=sum(len(line.text) for line in lines) <= CROSS_CHECK_CHARS)
+        checked = sum(len(line.text) for line in lines) <= CROSS_CHECK_CHARS
+        return _generic(root, lines, profile, cross_check=checked, title=title)
     found = [el for el in profile.body(root) if isinstance(el, etree._Element)]
     if not found:
         return Body(None, "hint", f"body hint {profile.body_hint} matched nothing")

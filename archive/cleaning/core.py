@@ -50,6 +50,7 @@ _FEW_CONTROLS of them) is binary data (an image, a zip), not a page."""
 _FEW_CONTROLS = 32
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 """XHTML pages open with one; lxml refuses an encoding declaration in text it is given already decoded."""
+_GAP = re.compile(re.escape(GAP_MARKER))
 _NON_ELEMENTS = (etree.Comment, etree.ProcessingInstruction, etree.Entity)
 
 
@@ -124,7 +125,7 @@ def extract_html(
         "extractor_version": version,
         "profile": profile.name,
     }
-    body = find_body(root, profile, page)
+    body = find_body(root, profile, page, title=title)
     common["method"] = body.method
     common["body_reason"] = body.reason
     lines = body.lines
@@ -152,7 +153,7 @@ def extract_html(
     if len(text) < profile.min_chars:
         reason = f"cleaned text has {len(text)} characters, below the minimum of {profile.min_chars}"
         return _failed_or_blocked(page_lines, reason, common)
-    markers = [m.start() for m in re.finditer(re.escape(GAP_MARKER), text)]
+    markers = [m.start() for m in _GAP.finditer(text)]
     in_text = markers[:-1] if paywall.ended and text.endswith(GAP_MARKER) else markers
     gaps = [Gap(pos, n) for pos, n in zip(in_text, paywall.omitted, strict=False)]
     parts = metadata.parse_title(title)

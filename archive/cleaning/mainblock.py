@@ -86,19 +86,25 @@ class _LineReader:
         self._owner: etree._Element | None = None
 
     def add(self, text: str, owner: etree._Element, linked: bool) -> None:
-        pieces = text.replace("\xa0", " ").split("\n")
-        for i, piece in enumerate(pieces):
-            if i:
+        if "\xa0" in text:
+            text = text.replace("\xa0", " ")
+        if "\n" not in text:  # the usual case: one piece
+            self._piece(text, owner, linked)
+            return
+        for i, piece in enumerate(text.split("\n")):
+            if i and self._parts:
                 self.flush()
-            if not piece:
-                continue
-            if self._owner is None and piece.strip():
-                self._owner = owner
-            self._parts.append(piece)
-            if linked:
-                self._links += len(piece) - piece.count(" ")
-            else:
-                self._plain.append(piece)
+            if piece:
+                self._piece(piece, owner, linked)
+
+    def _piece(self, piece: str, owner: etree._Element, linked: bool) -> None:
+        if self._owner is None and not piece.isspace():
+            self._owner = owner
+        self._parts.append(piece)
+        if linked:
+            self._links += len(piece) - piece.count(" ")
+        else:
+            self._plain.append(piece)
 
     def flush(self) -> None:
         text = " ".join("".join(self._parts).split()) if self._parts else ""
@@ -117,28 +123,37 @@ def read_lines(root: etree._Element) -> list[Line]:
     processing instructions and entities contribute only their tails.
     """
     reader = _LineReader()
+    add, flush = reader.add, reader.flush
     stack: list[etree._Element] = [root]
     in_link = 0
     for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):
+            tag = ""
         if event == "start":
             if tag in BLOCK_TAGS:
-                reader.flush()
+                if reader._parts:  # a flush with nothing read is a no-op: skip the call
+                    flush()
                 stack.append(el)
-            if tag == "a":
+            elif tag == "a":
                 in_link += 1
-            if el.text and tag and tag not in _SKIP:
-                reader.add(el.text, stack[-1], in_link > 0)
+            if tag and tag not in _SKIP:
+                text = el.text
+                if text:
+                    add(text, stack[-1], in_link > 0)
         else:
             if tag == "a":
                 in_link -= 1
-            if tag in BLOCK_TAGS:
-                reader.flush()
+            elif tag in BLOCK_TAGS:
+                if reader._parts:
+                    flush()
                 if len(stack) > 1:
                     stack.pop()
-            if el.tail and el is not root:
-                reader.add(el.tail, stack[-1], in_link > 0)
-    reader.flush()
+            if el is not root:
+                tail = el.tail
+                if tail:
+                    add(tail, stack[-1], in_link > 0)
+    flush()
     return reader.lines
 
 

@@ -8,6 +8,7 @@ title, the parsed tree), so each rule is testable on one line of a real page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from archive.cleaning.normalize import unfold_full_width
 from archive.cleaning.profiles import Profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLD_MEMO_CHARS = 4096
+"""Lines up to this long are folded once and remembered (see :func:`fold`); longer ones each time."""
 
 
 def fold(text: str) -> str:
@@ -28,8 +31,19 @@ def fold(text: str) -> str:
     Every profile pattern is matched against the folded line, so a pattern written
     with ASCII punctuation matches both forms the sites use, and a match's span is
     also a span of the original line.
+
+    These are the characters' NFKC forms (normalize.unfold_full_width). The stages
+    ask for the same line's folded form several times (metadata, the body's votes,
+    each rule), so a line's folded form is remembered (a pure function of the line,
+    so nothing leaks between pages but time), for lines short enough that the memo
+    stays small.
     """
-    return text.translate(_FOLD)
+    return _fold_memo(text) if len(text) <= _FOLD_MEMO_CHARS else unfold_full_width(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _fold_memo(text: str) -> str:
+    return unfold_full_width(text)
 
 
 _DATE_PARTS = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
@@ -37,13 +51,15 @@ _CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|›|>|→|＞)\s*")
 _CRUMB_NOISE = {"正文", "首页", "网站首页", "主页", "内容", "阅读正文"}
 _OUTLINE_START = re.compile(r"^目录/?提纲:")
 _OUTLINE_END = re.compile(r"^[…\.。]+$")
-_MASKS = re.compile(
+MASK_PATTERN = re.compile(
     r"[*＊]{1,4}|(?<![A-Za-z])[XxＸ]{2,}(?![A-Za-z])|×{2,}|□{2,}|某某"
     r"|(?<=[\u4e00-\u9fff，。、“])_+|_+(?=[\u4e00-\u9fff])"
 )
-"""Masked names: ``**`` / ``*`` (also numbers), ``XX``, ``×××``, ``□□``, ``某某`` and ``_`` standing for a name."""
-MASK_PATTERN = _MASKS
-"""The masks, for other stages (archive/works matches copies whatever their masking)."""
+"""Masked names: ``**`` / ``*`` (also numbers), ``XX``, ``×××``, ``□□``, ``某某`` and ``_`` standing for a name.
+Also for other stages (archive/works matches copies whatever their masking)."""
+_MASKS = re.compile("(?=[*＊XxＸ×□某_])(?:" + MASK_PATTERN.pattern + ")")
+"""The same matches, found ~6x faster: a position that cannot start a mask is skipped after one character test
+(the alternatives start with look-behinds, so the regex engine cannot skip them by itself)."""
 _GENRE_WORDS = "|".join((
     "讲话稿", "讲话", "发言稿", "发言", "致辞", "致词", "主持词", "主持稿", "报告", "讲稿", "党课",
     "开幕词", "闭幕词", "欢迎词", "贺词", "讲评", "总结讲话", "动员讲话", "表态发言",

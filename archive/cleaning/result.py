@@ -14,7 +14,7 @@ from typing import Any
 
 import trafilatura
 
-EXTRACTOR_REV = "3"
+EXTRACTOR_REV = "4"
 """Bump when the cleaning output changes for the same page and profile (docs/CLEANING.md)."""
 EXTRACTOR_VERSION = f"sa{EXTRACTOR_REV}+trafilatura{trafilatura.__version__}"
 

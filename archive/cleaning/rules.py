@@ -73,10 +73,8 @@ def apply_paywall(lines: list[str], profile: Profile) -> tuple[list[str], Paywal
     return out, state
 
 
-def _matches(bare: str, combined: re.Pattern[str] | None, each: tuple[re.Pattern[str], ...]) -> bool:
-    if combined is not None:
-        return combined.search(bare) is not None
-    return any(p.search(bare) for p in each)
+def _matches(bare: str, combined: tuple[re.Pattern[str], ...] | None, each: tuple[re.Pattern[str], ...]) -> bool:
+    return any(p.search(bare) for p in (combined if combined is not None else each))
 
 
 def _truncates(bare: str, profile: Profile) -> bool:
@@ -87,10 +85,47 @@ def _drops(bare: str, profile: Profile) -> bool:
     return _matches(bare, profile.boilerplate_any, profile.boilerplate)
 
 
+def _bare(line: str) -> str:
+    return _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
+
+
+_TRUNCATES, _DROPS = 1, 2
+_VERDICTS_KEPT = 4096
+"""Lines whose verdicts a profile remembers; then it forgets them all (a page has a few hundred)."""
+
+
+def _verdict(line: str, profile: Profile) -> int:
+    """The rules' verdict on a line (_TRUNCATES | _DROPS bits), found once however many stages ask.
+
+    The body's votes, the cross-check's scope and the rules each ask about the same
+    lines, and matching a prose line against a profile's patterns costs a few
+    microseconds each time; the verdict is a pure function of the line and the
+    profile, so the profile remembers it.
+    """
+    memo = profile.verdicts
+    found = memo.get(line)
+    if found is None:
+        bare = _bare(line)
+        found = (_TRUNCATES if _truncates(bare, profile) else 0) | (_DROPS if _drops(bare, profile) else 0)
+        if len(memo) >= _VERDICTS_KEPT:
+            memo.clear()
+        memo[line] = found
+    return found
+
+
 def is_boilerplate(line: str, profile: Profile) -> bool:
     """The line is one of the profile's boilerplate or end-of-text lines."""
-    bare = _LIST_BULLET.sub("", fold(line))
-    return _truncates(bare, profile) or _drops(bare, profile)
+    return _verdict(line, profile) != 0
+
+
+def truncates(line: str, profile: Profile) -> bool:
+    """The line is one after which nothing is content (a footer, 推荐访问:)."""
+    return bool(_verdict(line, profile) & _TRUNCATES)
+
+
+def drops(line: str, profile: Profile) -> bool:
+    """The line is one of the profile's boilerplate lines (removed where it stands)."""
+    return bool(_verdict(line, profile) & _DROPS)
 
 
 def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | None = None) -> list[str]:
@@ -101,12 +136,12 @@ def drop_boilerplate(lines: list[str], profile: Profile, removed: list[str] | No
     """
     out: list[str] = []
     for line in lines:
-        bare = _LIST_BULLET.sub("", fold(line))  # trafilatura renders <li> as "- item"
-        if _truncates(bare, profile):
+        verdict = _verdict(line, profile)
+        if verdict & _TRUNCATES:
             if removed is not None:
                 removed.append(line)
             break
-        if _drops(bare, profile):
+        if verdict & _DROPS:
             if removed is not None:
                 removed.append(line)
             continue

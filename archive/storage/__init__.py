@@ -1,7 +1,8 @@
 """Storage: the versioned archive in SQLAlchemy (SQLite or PostgreSQL).
 
 ``engine`` opens (and migrates) an archive; ``ingest`` records one processed
-page as a capture (+ version + content) in one transaction; ``versions`` is the
+page as a capture (+ version + content) in the caller's transaction (a crawl's
+writer batches pages; ``capture`` stores one page alone); ``versions`` is the
 one writer of versions (crawl and reclean) and the shrink rule; ``rawstore``
 keeps raw pages content-addressed; ``runs`` and ``leases`` record who crawls
 what; ``queries`` is the read side of the command line; ``reclean`` re-reads

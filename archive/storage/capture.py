@@ -1,8 +1,9 @@
 """One page's capture in its own transaction, whatever the database answers.
 
 :func:`~archive.storage.ingest.ingest` decides what a capture means and writes it;
-:func:`store_capture` runs it in a transaction and deals with the three ways
-the database can say no:
+:func:`store_capture` runs it in a transaction of its own and deals with the three
+ways the database can say no (a crawl's writer stores pages in batches and comes
+here, page by page, for a batch the database refused; crawler/writer.py):
 
 - **a race on a version number** with another writer (a crawl that took the
   site's lease after ours was lost, a re-clean): the unique key of

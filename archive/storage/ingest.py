@@ -3,10 +3,11 @@
 This is the only place that decides what a capture means: new version,
 unchanged, not modified, fetch error, extraction failed, blocked. It takes the
 page as the crawler fetched it and the worker processed it
-(:mod:`archive.records`) and does no CPU-heavy work itself: cleaning, hashing
-and compression were done off the crawl's reactor thread. The caller gives a
-session inside one transaction, so a crash loses at most the page in flight and
-never leaves half of it.
+(:mod:`archive.records`) and does no CPU-heavy work itself: cleaning, hashing,
+compression and the search tokens were done by a crawl's worker. The caller gives
+a session inside one transaction (a crawl's writer: one per batch of pages,
+crawler/writer.py), so a crash loses at most what that transaction held and
+never leaves half a page.
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ def page_state(session: Session, site_id: int, url: str, now: dt.datetime) -> _P
     inserted = conn.execute(
         stmts.insert_page, {"site_id": site_id, "url": url, "first_seen_at": now, "missing_count": 0}
     ).first()
-    page = _existing_page(session, url)
+    if inserted is not None:  # ours: its columns are the ones just written
+        return _PageState(int(inserted[0]), 0, None, None, None, None, created=True)
+    page = _existing_page(session, url)  # another writer inserted it first
     assert page is not None, "the page row exists after an insert that did nothing on a conflict"
-    page.created = inserted is not None
     return page
 
 
@@ -199,7 +201,7 @@ def ingest(
         return Ingested("fetch_error", None, reason=f"HTTP {fetched.status}")
     page = page_state(session, site.id, fetched.url, now)
     raw_sha = store_packed(session, processed.raw) if processed.raw is not None else None
-    previous = _previous(session, page.id)
+    previous = None if page.created else _previous(session, page.id)  # a page created now has no version yet
     extraction, digest = processed.extraction, processed.content_hash
     outcome, reason, number = _decide(page, previous, fetched, processed)
     change = _change_kind(previous, processed) if outcome == "new_version" else None
@@ -239,6 +241,7 @@ def ingest(
             capture_id=capture_id,
             change=change or "edit",
             created_at=now,
+            search_tokens=processed.search_tokens,
         )
     etag, last_modified = page.etag, page.last_modified
     if outcome in VALIDATED_OUTCOMES:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive.cleaning.result import Extraction
 from archive.storage.models import Base, Content, Version, utcnow
-from archive.storage.search import index_version
+from archive.storage.search import fts_rows, index_version
 
 SHRINK_LIMIT = 0.5
 """A text under this share of the previous version's length is a layout change, not an edit."""
@@ -61,8 +61,12 @@ def write_version(
     capture_id: int | None,
     change: str,
     created_at: dt.datetime | None = None,
+    search_tokens: str | None = None,
 ) -> None:
-    """Store the text once per content hash and add version ``number`` of a page that points to it."""
+    """Store the text once per content hash and add version ``number`` of a page that points to it.
+
+    ``search_tokens``: the text's search tokens when a worker computed them (else computed here).
+    """
     insert_content, insert_version = _statements(session.get_bind().dialect.name)
     now = created_at or utcnow()
     conn = session.connection()
@@ -79,4 +83,4 @@ def write_version(
         "body_from": extraction.method,
     }
     version_id = conn.execute(insert_version, version).scalar_one()
-    index_version(conn, version, version_id, text)
+    index_version(conn, version, version_id, text, tokens=search_tokens, deferred=fts_rows(session))
