@@ -113,12 +113,9 @@ class _Votes:
         self.asked = asked
         self._page = page
         self._profile = profile
-        self._boiler: dict[int, bool] = {}
 
     def boiler(self, i: int) -> bool:
-        if i not in self._boiler:
-            self._boiler[i] = is_boilerplate(self._page[i].text, self._profile)
-        return self._boiler[i]
+        return is_boilerplate(self._page[i].text, self._profile)  # remembered by the profile (rules._verdict)
 
     def kept_or_unasked(self, i: int) -> bool:
         return self.kept[i] or (self.asked is not None and not self.asked[i])

@@ -85,13 +85,10 @@ class _Page:
         self.page = page
         self.profile = profile
         self.title = title
-        self._boiler: dict[int, bool] = {}
         self._transparent: dict[int, bool] = {}
 
     def boiler(self, i: int) -> bool:
-        if i not in self._boiler:
-            self._boiler[i] = is_boilerplate(self.page[i].text, self.profile)
-        return self._boiler[i]
+        return is_boilerplate(self.page[i].text, self.profile)  # remembered by the profile (rules._verdict)
 
     def transparent(self, i: int) -> bool:
         """A line the rules remove whatever trafilatura says: the title, or boilerplate that does not truncate."""
