@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import os
 import random
 import re
 import signal
@@ -46,6 +47,11 @@ from replica import ReplicaServer, replica_config
 RSS_GROWTH_LIMIT_MB = 15.0
 """RSS may grow this much from warm-up to the end (allocator noise, caches filling) and still be flat."""
 FD_GROWTH_LIMIT = 5
+POOLED_CONNECTIONS = 5 + 5 + 8
+"""SQLite connections the daemon may keep open: the archive's and the job store's
+engines (SQLAlchemy's default pool of 5 each) and the browser's read-only one (8).
+Each holds the database and its WAL open, and a pool grows to its size only when
+that many requests overlap, so its files are judged against this bound, not as a leak."""
 FAULTS = ("status", "slow", "truncated", "bad_bytes", "challenge", "redirect_loop")
 
 
@@ -68,6 +74,9 @@ class SoakReport:
     exit_code: int | None = None
     rss_mb: list[float] = field(default_factory=list)
     fds: list[int] = field(default_factory=list)
+    """Open files other than the archive database's (its pooled connections are counted apart) and the pipes
+    to crawl children running at the sample."""
+    db_connections: list[int] = field(default_factory=list)
     warm_samples: int = 0
 
     def _median(self, values: list[float], last: bool) -> float:
@@ -81,8 +90,18 @@ class SoakReport:
 
     @property
     def fd_growth(self) -> int:
+        """How far the floor of open files rose after warm-up.
+
+        The pipes to crawl children running at a sample are not counted, but a child
+        can start between the two reads of a sample; a leak raises every later sample,
+        so it shows in the floor: the fewest open in the last third of the samples
+        against the first third.
+        """
         after = self.fds[self.warm_samples :]
-        return (max(after[-3:]) - max(after[:3])) if len(after) >= 3 else 0
+        if len(after) < 3:
+            return 0
+        third = max(len(after) // 3, 1)
+        return min(after[-third:]) - min(after[:third])
 
     def problems(self) -> list[str]:
         found: list[str] = []
@@ -104,6 +123,10 @@ class SoakReport:
             found.append(f"RSS grew {self.rss_growth_mb} MB after warm-up (limit {RSS_GROWTH_LIMIT_MB})")
         if self.fd_growth > FD_GROWTH_LIMIT:
             found.append(f"open files grew by {self.fd_growth} after warm-up (limit {FD_GROWTH_LIMIT})")
+        if max(self.db_connections, default=0) > POOLED_CONNECTIONS:
+            found.append(
+                f"{max(self.db_connections)} database connections open at once (pools keep {POOLED_CONNECTIONS})"
+            )
         return found
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,28 +137,57 @@ class SoakReport:
             "problems": self.problems(),
         }
 
+    def _fd_range(self) -> str:
+        after = self.fds[self.warm_samples :]
+        return f"{min(after)}-{max(after)}" if after else "not sampled"
+
     def lines(self) -> list[str]:
-        after = self.warm_samples
         rss_from, rss_to = self._median(self.rss_mb, False), self._median(self.rss_mb, True)
         return [
             f"soak: {self.seconds:.0f} s, {self.sites} sites, {self.faults} faults toggled",
             f"runs: {sum(self.due.values())} due, {sum(self.started.values())} started, "
             f"{sum(self.skipped.values())} skipped, {sum(self.recorded.values())} recorded; by status {self.statuses}",
             f"daemon RSS after warm-up: {rss_from:.1f} -> {rss_to:.1f} MB "
-            f"(growth {self.rss_growth_mb} MB); open files {self.fds[after:][:1]} -> {self.fds[after:][-1:]}",
+            f"(growth {self.rss_growth_mb} MB); open files besides the database's {self._fd_range()}, floor grew by "
+            f"{self.fd_growth}; database connections {min(self.db_connections, default=0)}-"
+            f"{max(self.db_connections, default=0)} (pools keep up to {POOLED_CONNECTIONS})",
             f"SIGTERM: exit {self.exit_code} in {self.stop_seconds:.1f} s; runs left running: {self.left_running}",
             "result: " + ("held" if not self.problems() else "; ".join(self.problems())),
         ]
 
 
-def _proc_sample(pid: int) -> tuple[float, int] | None:
+def _links(pid: str | int) -> list[str]:
+    """What each open file of a process is; files closing meanwhile skipped."""
+    found: list[str] = []
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                found.append(os.readlink(fd))
+    return found
+
+
+def _children_pipes(pid: int) -> set[str]:
+    """The pipes a process's live children hold: the daemon's ends of them are the crawls' own, not leaks."""
+    kids: list[str] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                kids += (task / "children").read_text().split()
+    return {link for kid in kids for link in _links(kid) if link.startswith("pipe:")}
+
+
+def _proc_sample(pid: int, db: Path) -> tuple[float, int, int] | None:
+    """RSS in MB; open files other than the database's and the pipes to running crawls; database connections."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
-        fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
     except OSError:
         return None
+    links = _links(pid)
+    children = _children_pipes(pid)
     rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return rss / 1024, fds
+    own = str(db)
+    others = [link for link in links if not link.startswith(own) and link not in children]
+    return rss / 1024, len(others), sum(1 for link in links if link == own)
 
 
 class _Faults:
@@ -258,10 +310,11 @@ def run_soak(
                 while time.monotonic() < deadline and daemon.poll() is None:
                     now = time.monotonic()
                     if now >= next_sample:
-                        sample = _proc_sample(daemon.pid)
+                        sample = _proc_sample(daemon.pid, db)
                         if sample is not None:
                             report.rss_mb.append(round(sample[0], 1))
                             report.fds.append(sample[1])
+                            report.db_connections.append(sample[2])
                             if now - started < warm_up:
                                 report.warm_samples = len(report.rss_mb)
                         next_sample = now + sample_every
