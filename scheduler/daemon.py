@@ -60,7 +60,7 @@ from archive.storage.runs import close_dead_runs, sync_sites
 from scheduler.health import HEALTH_PATHS, Cached, DatabaseProbe, health_routes
 from scheduler.jobs import install_runner, log_reconciled, reconcile_jobs, stop_scheduler
 from scheduler.jobstore import JOBS_TABLE, site_of_job
-from scheduler.metrics import DaemonMetrics
+from scheduler.metrics import DaemonMetrics, LiveValues
 from scheduler.reload import config_changes, keep_fixed
 from scheduler.worker import CrawlSupervisor, RunResult
 
@@ -108,7 +108,8 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.settings.misfire_grace},
             timezone=dt.UTC,
         )
-        self.metrics = DaemonMetrics(self._next_runs, lambda: self.supervisor.running, self._scheduler_alive)
+        live = LiveValues(self._next_runs, lambda: self.supervisor.running, self._scheduler_alive)
+        self.metrics = DaemonMetrics(live)
         try:  # the port first: a busy port fails before the archive is touched
             sock = bind(listen[0], listen[1])
         except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
@@ -28,18 +29,13 @@ OUTCOMES = ("finished", "failed", "timed_out", "interrupted", "skipped", "missed
 PAGE_ERROR_KINDS = ("fetch_error", "extraction_failed", "blocked")
 
 
-class _LiveCollector(Collector):
-    """Values asked of the running daemon at scrape time."""
+@dataclass(frozen=True, eq=False)  # registered by identity, as any collector
+class LiveValues(Collector):
+    """Values asked of the running daemon at scrape time, not kept in counters: they are true only now."""
 
-    def __init__(
-        self,
-        next_runs: Callable[[], dict[str, dt.datetime | None]],
-        running: Callable[[], int],
-        scheduler_up: Callable[[], bool],
-    ) -> None:
-        self.next_runs = next_runs
-        self.running = running
-        self.scheduler_up = scheduler_up
+    next_runs: Callable[[], dict[str, dt.datetime | None]]
+    running: Callable[[], int]
+    scheduler_up: Callable[[], bool]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("speech_archive_scheduler_up", "1 while the scheduler is running.")
@@ -65,12 +61,7 @@ class _LiveCollector(Collector):
 class DaemonMetrics:
     """Runs by outcome, pages and versions archived, errors by kind, last success per site."""
 
-    def __init__(
-        self,
-        next_runs: Callable[[], dict[str, dt.datetime | None]],
-        running: Callable[[], int],
-        scheduler_up: Callable[[], bool],
-    ) -> None:
+    def __init__(self, live: LiveValues) -> None:
         self.registry = CollectorRegistry()
         self.runs = Counter(
             "speech_archive_crawl_runs",
@@ -100,7 +91,7 @@ class DaemonMetrics:
             ["site"],
             registry=self.registry,
         )
-        self.registry.register(_LiveCollector(next_runs, running, scheduler_up))
+        self.registry.register(live)
 
     def seed(self, session: Session, sites: Iterable[str]) -> None:
         """Show every site from the first scrape: zero counters, last success from the archive."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import func, select
@@ -100,29 +100,13 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def posting_dict(p: Posting) -> dict[str, Any]:
-    return {
-        "site": p.site,
-        "url": p.url,
-        "page_id": p.page_id,
-        "title": p.title,
-        "first_seen": iso(p.first_seen),
-        "last_seen": iso(p.last_seen),
-    }
+    return {f.name: iso(v) if isinstance(v := getattr(p, f.name), dt.datetime) else v for f in fields(p)}
 
 
 def copy_dict(c: Copy) -> dict[str, Any]:
-    return {
-        "content_hash": c.content_hash,
-        "role": c.role,
-        "containment": c.containment,
-        "similarity": c.similarity,
-        "partial": c.partial,
-        "masks": c.masks,
-        "chars": c.chars,
-        "first_seen": iso(c.first_seen),
-        "last_seen": iso(c.last_seen),
-        "pages": [posting_dict(p) for p in c.postings],
-    }
+    own = {f.name: getattr(c, f.name) for f in fields(c) if f.name != "postings"}
+    pages = [posting_dict(p) for p in c.postings]
+    return {**own, "first_seen": iso(c.first_seen), "last_seen": iso(c.last_seen), "pages": pages}
 
 
 def _postings(session: Session, hashes: Sequence[str]) -> dict[str, list[Posting]]:
