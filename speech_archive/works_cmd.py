@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 from rich.table import Table
 
 from archive.storage import Archive
-from archive.works import match_pending, rebuild
+from archive.works import MatchReport, RebuildReport, match_pending, rebuild
 from archive.works.queries import SHORT, list_works, resolve, work_detail
 from speech_archive.console import config_option, err_console, get_config, out_console
 from speech_archive.progress import Progress
@@ -59,11 +60,24 @@ def works(ctx: click.Context, site: str | None, min_copies: int, as_json: bool, 
     err_console.print(f"{len(rows)} works", highlight=False)
 
 
-def _report(result: dict[str, Any], as_json: bool, text: str) -> None:
+def _run_job(
+    label: str,
+    job: Callable[..., MatchReport | RebuildReport],
+    as_json: bool,
+    config_path: Path | None,
+    describe: Callable[[dict[str, Any]], str],
+) -> None:
+    """``works update`` and ``works rebuild``: one job over the archive with progress, then its report."""
+    config = get_config(config_path)
+    with (
+        Archive(config.archive.database_url) as archive,
+        Progress(label, err_console, unit="contents", quiet=as_json) as progress,
+    ):
+        report = job(archive, config.works, advance=progress.advance).as_dict()
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        err_console.print(text, highlight=False, markup=False, soft_wrap=True)
+        err_console.print(f"{label}: {describe(report)}", highlight=False, markup=False, soft_wrap=True)
 
 
 @works.command("update")
@@ -71,18 +85,15 @@ def _report(result: dict[str, Any], as_json: bool, text: str) -> None:
 @config_option
 def update(as_json: bool, config_path: Path | None) -> None:
     """Match contents stored since the last matching (a crawl does this itself when it ends)."""
-    config = get_config(config_path)
-    with (
-        Archive(config.archive.database_url) as archive,
-        Progress("works update", err_console, unit="contents", quiet=as_json) as progress,
-    ):
-        report = match_pending(archive, config.works, advance=progress.advance)
-    r = report.as_dict()
-    _report(
-        r,
+    _run_job(
+        "works update",
+        match_pending,
         as_json,
-        f"works update: matched {r['contents']} new contents ({r['candidates']} candidates checked, "
-        f"{r['links']} links), {r['works_written']} works written in {r['seconds']} s",
+        config_path,
+        lambda r: (
+            f"matched {r['contents']} new contents ({r['candidates']} candidates checked, "
+            f"{r['links']} links), {r['works_written']} works written in {r['seconds']} s"
+        ),
     )
 
 
@@ -91,20 +102,17 @@ def update(as_json: bool, config_path: Path | None) -> None:
 @config_option
 def rebuild_command(as_json: bool, config_path: Path | None) -> None:
     """Recompute every sketch, link and work (after changing [works] settings) and report what changed."""
-    config = get_config(config_path)
-    with (
-        Archive(config.archive.database_url) as archive,
-        Progress("works rebuild", err_console, unit="contents", quiet=as_json) as progress,
-    ):
-        report = rebuild(archive, config.works, advance=progress.advance)
-    r = report.as_dict()
-    _report(
-        r,
+    _run_job(
+        "works rebuild",
+        rebuild,
         as_json,
-        f"works rebuild: {r['contents']} contents; works with copies {r['works_with_copies_before']} -> "
-        f"{r['works_with_copies_after']}: {r['unchanged']} unchanged, {r['new_or_changed']} new or changed "
-        f"({r['canonical_changed']} with another canonical copy), {r['dissolved']} dissolved; "
-        f"{r['moved_contents']} contents changed work-mates; {r['seconds']} s",
+        config_path,
+        lambda r: (
+            f"{r['contents']} contents; works with copies {r['works_with_copies_before']} -> "
+            f"{r['works_with_copies_after']}: {r['unchanged']} unchanged, {r['new_or_changed']} new or changed "
+            f"({r['canonical_changed']} with another canonical copy), {r['dissolved']} dissolved; "
+            f"{r['moved_contents']} contents changed work-mates; {r['seconds']} s"
+        ),
     )
 
 
